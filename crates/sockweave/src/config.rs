@@ -1,0 +1,74 @@
+//! Limits and knobs. Every limit has a safe default.
+
+use core::time::Duration;
+
+/// Connection limits and timers.
+///
+/// The defaults accept everything legitimate peers send (Autobahn's 16 MiB
+/// messages and 4 MiB messages in 65,536 fragments among them) while
+/// bounding what a hostile peer can make us hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Config {
+    /// Longest frame payload accepted (default 16 MiB). Checked against the
+    /// declared length, before any byte of the payload is buffered.
+    pub max_frame_len: u64,
+    /// Longest message accepted, after reassembly (default 16 MiB).
+    pub max_message_len: u64,
+    /// Most fragments in one message (default 262,144). Fragments cost no
+    /// memory of their own (they are appended to one buffer), so this only
+    /// bounds the work a flood of tiny fragments makes us do.
+    pub max_fragments: u32,
+    /// Longest HTTP head of the opening handshake (default 16 KiB).
+    pub max_handshake_len: usize,
+    /// Longest request line a server accepts (default 8 KiB; 414 past it).
+    pub max_request_line_len: usize,
+    /// Most HTTP headers in the opening handshake (default 100).
+    pub max_headers: usize,
+    /// Most outbound bytes queued and not yet taken by the transport
+    /// (default 1 MiB). A message that does not fit is handed back; a
+    /// message is always accepted into an empty queue.
+    pub max_queued: usize,
+    /// Time allowed for the opening handshake (default 10 s).
+    pub handshake_timeout: Duration,
+    /// Time allowed for the peer to answer our close frame, and for a
+    /// server to close the transport after the closing handshake (default 5 s).
+    pub close_timeout: Duration,
+    /// Keepalive pings (default off).
+    pub keepalive: Option<Keepalive>,
+    /// Close with 1001 after this long without receiving anything (default off).
+    pub idle_timeout: Option<Duration>,
+    /// Deliver data messages piece by piece as they arrive
+    /// ([`crate::Event::Fragment`]) instead of whole ([`crate::Event::Message`]).
+    /// The message limit still applies.
+    pub streaming: bool,
+}
+
+/// Keepalive: ping after `interval` without traffic from the peer, and
+/// fail the connection if nothing arrives within `timeout` of the ping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keepalive {
+    /// Silence from the peer before a ping is sent.
+    pub interval: Duration,
+    /// Time the peer has to answer (any received byte counts).
+    pub timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            max_frame_len: 16 << 20,
+            max_message_len: 16 << 20,
+            max_fragments: 1 << 18,
+            max_handshake_len: 16 << 10,
+            max_request_line_len: 8 << 10,
+            max_headers: 100,
+            max_queued: 1 << 20,
+            handshake_timeout: Duration::from_secs(10),
+            close_timeout: Duration::from_secs(5),
+            keepalive: None,
+            idle_timeout: None,
+            streaming: false,
+        }
+    }
+}

@@ -1,0 +1,741 @@
+//! [`Connection`]: one WebSocket connection, either role, from the opening
+//! handshake to CLOSED. Every state transition lives in this file.
+//!
+//! ```text
+//!  CONNECTING ──handshake done──► OPEN ──close sent or received──► CLOSING ──► CLOSED
+//!      │                           │                                  ▲
+//!      └─handshake failed/timeout──┴──── failure, EOF, timeout ───────┘
+//! ```
+//!
+//! - CONNECTING: the client waits for `101`; the server waits for the
+//!   request (and, with [`ServerPolicy::defer`], for the application's
+//!   [`Connection::accept`] or [`Connection::reject`]).
+//! - OPEN: messages flow both ways.
+//! - CLOSING: a close frame went out, came in, or both. On a failure the
+//!   close frame carries the error's code and the connection is CLOSED
+//!   once it is written. After a completed closing handshake the server is
+//!   CLOSED once its close frame is written (it closes the transport first,
+//!   RFC 6455 §7.1.1); the client waits for the server to close the
+//!   transport ([`Connection::receive_eof`]) or for the close timeout.
+//! - CLOSED: the transport should be closed. [`Event::Closed`] has been
+//!   reported, exactly once.
+
+mod outbound;
+mod reader;
+
+use crate::close::{CloseCode, MAX_REASON_LEN};
+use crate::config::Config;
+use crate::error::{Error, SendError, Timeout};
+use crate::event::{CloseEvent, Event, Open};
+use crate::frame::{MAX_CONTROL_PAYLOAD, OpCode};
+use crate::handshake::{
+    Accept, ClientHandshake, ClientRequest, HandshakeError, Reject, Request, ServerHandshake,
+    ServerPolicy,
+};
+use crate::message::{Kind, Message};
+use crate::time::Instant;
+use crate::{Entropy, Role};
+use alloc::boxed::Box;
+use alloc::collections::VecDeque;
+use alloc::string::{String, ToString};
+use bytes::{Bytes, BytesMut};
+use outbound::Outbound;
+use reader::{Item, Reader};
+
+/// The WHATWG `readyState` of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum ReadyState {
+    /// The opening handshake is under way.
+    Connecting = 0,
+    /// Messages may be sent and received.
+    Open = 1,
+    /// The closing handshake is under way.
+    Closing = 2,
+    /// The connection is closed; the transport should be closed.
+    Closed = 3,
+}
+
+#[derive(Debug)]
+enum Phase {
+    Client(ClientHandshake),
+    Server(ServerHandshake, ServerPolicy),
+    Deciding(Box<Request>),
+    /// A refusal is being written; CLOSED once it is.
+    Refusing {
+        end: u64,
+    },
+    Open,
+    Closing,
+    Closed,
+}
+
+/// A WebSocket connection without I/O. See the [crate docs](crate) for the
+/// drive loop.
+pub struct Connection {
+    role: Role,
+    config: Config,
+    phase: Phase,
+    reader: Reader,
+    out: Outbound,
+    entropy: Option<Box<dyn Entropy>>,
+    events: VecDeque<Event>,
+    negotiated: Open,
+    /// Wire offset where our close frame ends, once queued.
+    close_sent: Option<u64>,
+    /// The peer's close frame: its code (`NO_STATUS` if empty) and reason.
+    close_received: Option<(CloseCode, String)>,
+    failed: bool,
+    error: Option<Error>,
+    /// Kind of the message being sent in pieces, if any.
+    sending: Option<Kind>,
+    /// Wire offset of the end of the pong queued and not yet written.
+    pong_end: Option<u64>,
+    /// The latest ping received while a pong was still waiting to be written.
+    pong_pending: Option<Bytes>,
+    handshake_deadline: Option<Instant>,
+    close_deadline: Option<Instant>,
+    last_received: Instant,
+    ping_sent: Option<Instant>,
+}
+
+impl core::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Connection")
+            .field("role", &self.role)
+            .field("ready_state", &self.ready_state())
+            .field("phase", &self.phase)
+            .field("queued", &self.out.len())
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// A client connection in CONNECTING: the request is already queued in
+    /// [`Connection::transmit`]. `entropy` supplies the handshake key and
+    /// every mask key.
+    pub fn client(
+        request: &ClientRequest,
+        config: Config,
+        mut entropy: impl Entropy + 'static,
+        now: Instant,
+    ) -> Self {
+        let (handshake, bytes) = ClientHandshake::new(request, &mut entropy, &config);
+        let mut conn = Self::with_phase(
+            Role::Client,
+            config,
+            Phase::Client(handshake),
+            Some(Box::new(entropy)),
+            now,
+        );
+        conn.out.push_raw(&bytes);
+        conn.handshake_deadline = Some(now + conn.config.handshake_timeout);
+        conn
+    }
+
+    /// A server connection in CONNECTING, answering the request it will
+    /// receive according to `policy`.
+    pub fn server(policy: ServerPolicy, config: Config, now: Instant) -> Self {
+        let handshake = ServerHandshake::new(&config);
+        let mut conn = Self::with_phase(
+            Role::Server,
+            config,
+            Phase::Server(handshake, policy),
+            None,
+            now,
+        );
+        conn.handshake_deadline = Some(now + conn.config.handshake_timeout);
+        conn
+    }
+
+    /// A client connection that is already OPEN, for an opening handshake
+    /// done elsewhere (e.g. with [`ClientHandshake`] directly).
+    pub fn established_client(
+        config: Config,
+        entropy: impl Entropy + 'static,
+        now: Instant,
+    ) -> Self {
+        Self::with_phase(
+            Role::Client,
+            config,
+            Phase::Open,
+            Some(Box::new(entropy)),
+            now,
+        )
+    }
+
+    /// A server connection that is already OPEN, for an opening handshake
+    /// done elsewhere (e.g. an HTTP server's upgrade).
+    pub fn established_server(config: Config, now: Instant) -> Self {
+        Self::with_phase(Role::Server, config, Phase::Open, None, now)
+    }
+
+    fn with_phase(
+        role: Role,
+        config: Config,
+        phase: Phase,
+        entropy: Option<Box<dyn Entropy>>,
+        now: Instant,
+    ) -> Self {
+        Self {
+            role,
+            reader: Reader::new(role, &config),
+            config,
+            phase,
+            out: Outbound::default(),
+            entropy,
+            events: VecDeque::new(),
+            negotiated: Open::default(),
+            close_sent: None,
+            close_received: None,
+            failed: false,
+            error: None,
+            sending: None,
+            pong_end: None,
+            pong_pending: None,
+            handshake_deadline: None,
+            close_deadline: None,
+            last_received: now,
+            ping_sent: None,
+        }
+    }
+
+    // ----- inputs -------------------------------------------------------
+
+    /// Processes received bytes. Complete frames are taken out of `input`;
+    /// an incomplete one is left there (partly unmasked: pass the same
+    /// buffer again with more bytes appended). Outcomes are events.
+    pub fn receive(&mut self, input: &mut BytesMut, now: Instant) {
+        if matches!(self.phase, Phase::Closed) {
+            return;
+        }
+        if !input.is_empty() {
+            self.last_received = now;
+            self.ping_sent = None;
+        }
+        loop {
+            match &mut self.phase {
+                Phase::Client(handshake) => match handshake.receive(input) {
+                    Ok(None) => return,
+                    Ok(Some(response)) => {
+                        self.open(response.protocol, response.extensions);
+                    }
+                    Err(e) => {
+                        self.report(Error::Handshake(e));
+                        self.finish(false);
+                        return;
+                    }
+                },
+                Phase::Server(handshake, policy) => match handshake.receive(input) {
+                    Ok(None) => return,
+                    Ok(Some(request)) if policy.defer => {
+                        self.events
+                            .push_back(Event::Request(Box::new(request.clone())));
+                        self.phase = Phase::Deciding(Box::new(request));
+                        return;
+                    }
+                    Ok(Some(request)) => match policy.decide(&request) {
+                        Ok(accept) => self.respond(&request, accept),
+                        Err(e) => return self.refuse(&Reject::from(&e), e),
+                    },
+                    Err(e) => return self.refuse(&Reject::from(&e), e),
+                },
+                Phase::Deciding(_) | Phase::Refusing { .. } | Phase::Closed => return,
+                Phase::Open | Phase::Closing => break,
+            }
+        }
+        while self.close_received.is_none() && !self.failed {
+            match self.reader.next(input) {
+                Ok(Some(item)) => self.handle(item, now),
+                Ok(None) => break,
+                Err(e) => self.fail(Error::Protocol(e), now),
+            }
+        }
+        self.progress();
+    }
+
+    /// The transport reached end of input (or failed). Ends the connection;
+    /// clean only if the closing handshake had completed.
+    pub fn receive_eof(&mut self, _now: Instant) {
+        match self.phase {
+            Phase::Closed => {}
+            Phase::Client(_) | Phase::Server(..) | Phase::Deciding(_) => {
+                self.report(Error::Handshake(HandshakeError::Eof));
+                self.finish(false);
+            }
+            Phase::Refusing { .. } => self.finish(false),
+            Phase::Open => {
+                let mid = self.reader.is_mid_message();
+                let _ = mid;
+                self.report(Error::TransportClosed);
+                self.finish(false);
+            }
+            Phase::Closing => {
+                let clean =
+                    self.close_sent.is_some() && self.close_received.is_some() && !self.failed;
+                self.finish(clean);
+            }
+        }
+    }
+
+    /// Runs the timers that are due at `now`. Harmless to call early.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let due = |deadline: Option<Instant>| deadline.is_some_and(|d| d <= now);
+        match self.phase {
+            Phase::Client(_) | Phase::Server(..) | Phase::Deciding(_)
+                if due(self.handshake_deadline) =>
+            {
+                self.report(Error::Timeout(Timeout::Handshake));
+                self.finish(false);
+            }
+            Phase::Refusing { .. } | Phase::Closing if due(self.close_deadline) => {
+                let clean =
+                    self.close_sent.is_some() && self.close_received.is_some() && !self.failed;
+                if !clean && !self.failed && matches!(self.phase, Phase::Closing) {
+                    self.report(Error::Timeout(Timeout::Close));
+                }
+                self.finish(clean);
+            }
+            Phase::Open => {
+                if let Some(keepalive) = self.config.keepalive {
+                    match self.ping_sent {
+                        Some(sent) if now >= sent + keepalive.timeout => {
+                            return self.fail(Error::Timeout(Timeout::Pong), now);
+                        }
+                        None if now >= self.last_received + keepalive.interval => {
+                            let mask = self.mask_key();
+                            self.out
+                                .push_frame(OpCode::Ping, true, Bytes::new(), mask, false);
+                            self.ping_sent = Some(now);
+                        }
+                        _ => {}
+                    }
+                }
+                if let Some(idle) = self.config.idle_timeout {
+                    if now >= self.last_received + idle {
+                        let _ = self.close(CloseCode::GOING_AWAY, "idle timeout", now);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // ----- application calls ----------------------------------------------
+
+    /// Queues a whole message.
+    pub fn send(&mut self, message: impl Into<Message>) -> Result<(), SendError> {
+        let message = message.into();
+        self.check_can_send()?;
+        if self.sending.is_some() {
+            return Err(SendError::FragmentOutOfOrder);
+        }
+        if !self.has_room(message.len()) {
+            return Err(SendError::Full(message));
+        }
+        let opcode = opcode_of(message.kind());
+        let mask = self.mask_key();
+        self.out
+            .push_frame(opcode, true, message.into_bytes(), mask, true);
+        Ok(())
+    }
+
+    /// Queues one piece of a message sent in pieces: the first piece fixes
+    /// the kind, later pieces must match it, and `last` ends the message.
+    /// A text piece is valid UTF-8 on its own, so the whole message is too.
+    pub fn send_fragment(
+        &mut self,
+        piece: impl Into<Message>,
+        last: bool,
+    ) -> Result<(), SendError> {
+        let piece = piece.into();
+        self.check_can_send()?;
+        let opcode = match self.sending {
+            None => opcode_of(piece.kind()),
+            Some(kind) if kind == piece.kind() => OpCode::Continuation,
+            Some(_) => return Err(SendError::FragmentOutOfOrder),
+        };
+        if !self.has_room(piece.len()) {
+            return Err(SendError::Full(piece));
+        }
+        self.sending = if last { None } else { Some(piece.kind()) };
+        let mask = self.mask_key();
+        self.out
+            .push_frame(opcode, last, piece.into_bytes(), mask, true);
+        Ok(())
+    }
+
+    /// Queues a ping with up to 125 bytes of payload.
+    pub fn ping(&mut self, payload: &[u8]) -> Result<(), SendError> {
+        if payload.len() > MAX_CONTROL_PAYLOAD {
+            return Err(SendError::ControlTooLong(payload.len()));
+        }
+        self.check_can_send()?;
+        let mask = self.mask_key();
+        self.out.push_frame(
+            OpCode::Ping,
+            true,
+            Bytes::copy_from_slice(payload),
+            mask,
+            false,
+        );
+        Ok(())
+    }
+
+    /// Starts the closing handshake with `code` and a reason of at most 123
+    /// bytes; [`CloseCode::NO_STATUS`] sends a close frame without a code
+    /// (the reason must then be empty).
+    ///
+    /// While CONNECTING the connection is dropped (CLOSED, 1006); when a
+    /// close frame was already sent, or the connection is CLOSED, nothing
+    /// happens.
+    pub fn close(&mut self, code: CloseCode, reason: &str, now: Instant) -> Result<(), SendError> {
+        if code != CloseCode::NO_STATUS && !code.is_sendable() {
+            return Err(SendError::InvalidCloseCode(code.0));
+        }
+        let limit = if code == CloseCode::NO_STATUS {
+            0
+        } else {
+            MAX_REASON_LEN
+        };
+        if reason.len() > limit {
+            return Err(SendError::ReasonTooLong(reason.len()));
+        }
+        match self.phase {
+            Phase::Client(_) | Phase::Server(..) | Phase::Deciding(_) => {
+                self.out = Outbound::default();
+                self.finish(false);
+            }
+            Phase::Open | Phase::Closing if self.close_sent.is_none() => {
+                self.send_close(Some((code, reason)), now);
+                self.progress();
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Accepts the request reported by [`Event::Request`].
+    pub fn accept(&mut self, accept: Accept) -> Result<(), SendError> {
+        let Phase::Deciding(request) = &self.phase else {
+            return Err(SendError::NoRequest);
+        };
+        if let Some(protocol) = &accept.protocol {
+            if !request.protocols.contains(protocol) {
+                return Err(SendError::ProtocolNotOffered(protocol.clone()));
+            }
+        }
+        let request = request.clone();
+        self.respond(&request, accept);
+        Ok(())
+    }
+
+    /// Refuses the request reported by [`Event::Request`] with an HTTP
+    /// response of the application's choosing (e.g. 401 with
+    /// `WWW-Authenticate`).
+    pub fn reject(&mut self, reject: Reject) -> Result<(), SendError> {
+        if !matches!(self.phase, Phase::Deciding(_)) {
+            return Err(SendError::NoRequest);
+        }
+        let error = HandshakeError::Refused(reject.status);
+        self.refuse(&reject, error);
+        Ok(())
+    }
+
+    // ----- outputs --------------------------------------------------------
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// The bytes waiting to be written, in order, as a few contiguous
+    /// slices (suitable for a vectored write). Report what was written
+    /// with [`Connection::advance_transmit`].
+    pub fn transmit(&self) -> impl Iterator<Item = &[u8]> {
+        self.out.chunks()
+    }
+
+    /// Records that the transport took the first `n` bytes of
+    /// [`Connection::transmit`].
+    pub fn advance_transmit(&mut self, n: usize) {
+        self.out.advance(n);
+        if let Some(end) = self.pong_end {
+            if self.out.written() >= end {
+                self.pong_end = None;
+                if let Some(payload) = self.pong_pending.take() {
+                    self.queue_pong(payload);
+                }
+            }
+        }
+        self.progress();
+    }
+
+    /// Appends every waiting byte to `out` and returns how many there were.
+    pub fn poll_transmit(&mut self, out: &mut alloc::vec::Vec<u8>) -> usize {
+        let n = self.out.len();
+        out.reserve(n);
+        for chunk in self.out.chunks() {
+            out.extend_from_slice(chunk);
+        }
+        self.advance_transmit(n);
+        n
+    }
+
+    /// When [`Connection::handle_timeout`] should next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Client(_) | Phase::Server(..) | Phase::Deciding(_) => self.handshake_deadline,
+            Phase::Refusing { .. } | Phase::Closing => self.close_deadline,
+            Phase::Open => {
+                let keepalive = self.config.keepalive.map(|k| match self.ping_sent {
+                    Some(sent) => sent + k.timeout,
+                    None => self.last_received + k.interval,
+                });
+                let idle = self
+                    .config
+                    .idle_timeout
+                    .map(|idle| self.last_received + idle);
+                match (keepalive, idle) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            }
+            Phase::Closed => None,
+        }
+    }
+
+    // ----- state ----------------------------------------------------------
+
+    /// CONNECTING, OPEN, CLOSING or CLOSED.
+    pub fn ready_state(&self) -> ReadyState {
+        match self.phase {
+            Phase::Client(_) | Phase::Server(..) | Phase::Deciding(_) => ReadyState::Connecting,
+            Phase::Open => ReadyState::Open,
+            Phase::Refusing { .. } | Phase::Closing => ReadyState::Closing,
+            Phase::Closed => ReadyState::Closed,
+        }
+    }
+
+    /// Application payload bytes queued and not yet taken by the transport.
+    pub fn buffered_amount(&self) -> usize {
+        self.out.buffered()
+    }
+
+    /// Whether there are bytes to write.
+    pub fn wants_write(&self) -> bool {
+        !self.out.is_empty()
+    }
+
+    /// Whether the connection still needs bytes from the transport.
+    pub fn wants_read(&self) -> bool {
+        !matches!(
+            self.phase,
+            Phase::Closed | Phase::Deciding(_) | Phase::Refusing { .. }
+        )
+    }
+
+    /// Our role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The negotiated subprotocol, once OPEN.
+    pub fn protocol(&self) -> Option<&str> {
+        self.negotiated.protocol.as_deref()
+    }
+
+    /// The negotiated `Sec-WebSocket-Extensions` value, once OPEN.
+    pub fn extensions(&self) -> Option<&str> {
+        self.negotiated.extensions.as_deref()
+    }
+
+    /// Why the connection failed, if it did.
+    pub fn error(&self) -> Option<&Error> {
+        self.error.as_ref()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    // ----- transitions ----------------------------------------------------
+
+    fn handle(&mut self, item: Item, now: Instant) {
+        match item {
+            Item::Message(message) => self.events.push_back(Event::Message(message)),
+            Item::Fragment(fragment) => self.events.push_back(Event::Fragment(fragment)),
+            Item::Ping(payload) => {
+                if self.close_sent.is_none() {
+                    self.queue_pong(payload.clone());
+                }
+                self.events.push_back(Event::Ping(payload));
+            }
+            Item::Pong(payload) => self.events.push_back(Event::Pong(payload)),
+            Item::Close(frame) => {
+                let echo = frame.as_ref().map(|(code, _)| (*code, ""));
+                if self.close_sent.is_none() {
+                    self.send_close(echo, now);
+                }
+                self.close_received = Some(frame.unwrap_or((CloseCode::NO_STATUS, String::new())));
+            }
+        }
+    }
+
+    fn open(&mut self, protocol: Option<String>, extensions: Option<String>) {
+        self.negotiated = Open {
+            protocol,
+            extensions,
+        };
+        self.phase = Phase::Open;
+        self.handshake_deadline = None;
+        self.events.push_back(Event::Open(self.negotiated.clone()));
+    }
+
+    fn respond(&mut self, request: &Request, accept: Accept) {
+        self.out.push_raw(&request.accept(&accept));
+        self.open(accept.protocol, accept.extensions);
+    }
+
+    fn refuse(&mut self, reject: &Reject, error: HandshakeError) {
+        self.out.push_raw(&reject.to_bytes());
+        self.report(Error::Handshake(error));
+        self.phase = Phase::Refusing {
+            end: self.out.end(),
+        };
+        self.close_deadline = Some(self.last_received + self.config.close_timeout);
+        self.progress();
+    }
+
+    /// Fails the connection (RFC 6455 §7.1.7): report, send a close frame
+    /// with the error's code, and close once it is written.
+    fn fail(&mut self, error: Error, now: Instant) {
+        if self.failed {
+            return;
+        }
+        self.failed = true;
+        let code = error.close_code();
+        let reason = error.to_string();
+        self.report(error);
+        if self.close_sent.is_none() {
+            let reason = truncate(&reason, MAX_REASON_LEN);
+            self.send_close(Some((code, reason)), now);
+        }
+        self.progress();
+    }
+
+    fn send_close(&mut self, frame: Option<(CloseCode, &str)>, now: Instant) {
+        let mut payload = alloc::vec::Vec::new();
+        if let Some((code, reason)) = frame.filter(|(code, _)| *code != CloseCode::NO_STATUS) {
+            payload.extend_from_slice(&code.0.to_be_bytes());
+            payload.extend_from_slice(reason.as_bytes());
+        }
+        let mask = self.mask_key();
+        self.out
+            .push_frame(OpCode::Close, true, payload.into(), mask, false);
+        self.close_sent = Some(self.out.end());
+        self.pong_pending = None;
+        self.phase = Phase::Closing;
+        self.close_deadline = Some(now + self.config.close_timeout);
+    }
+
+    /// Moves to CLOSED when what we were waiting to write is written.
+    fn progress(&mut self) {
+        let written = self.out.written();
+        match self.phase {
+            Phase::Refusing { end } if written >= end => self.finish(false),
+            Phase::Closing => {
+                let flushed = self.close_sent.is_some_and(|end| written >= end);
+                if !flushed {
+                    return;
+                }
+                if self.failed {
+                    self.finish(false);
+                } else if self.close_received.is_some() && self.role == Role::Server {
+                    self.finish(true);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn finish(&mut self, was_clean: bool) {
+        if matches!(self.phase, Phase::Closed) {
+            return;
+        }
+        self.phase = Phase::Closed;
+        self.handshake_deadline = None;
+        self.close_deadline = None;
+        self.pong_pending = None;
+        let (code, reason) = self
+            .close_received
+            .clone()
+            .unwrap_or((CloseCode::ABNORMAL, String::new()));
+        self.events.push_back(Event::Closed(CloseEvent {
+            code,
+            reason,
+            was_clean,
+        }));
+    }
+
+    fn report(&mut self, error: Error) {
+        if self.error.is_none() {
+            self.error = Some(error.clone());
+            self.events.push_back(Event::Error(error));
+        }
+    }
+
+    fn queue_pong(&mut self, payload: Bytes) {
+        // Only the latest unanswered ping needs a pong (§5.5.3): while one
+        // pong waits to be written, later pings replace each other here.
+        if self.pong_end.is_some_and(|end| self.out.written() < end) {
+            self.pong_pending = Some(payload);
+            return;
+        }
+        let mask = self.mask_key();
+        self.out
+            .push_frame(OpCode::Pong, true, payload, mask, false);
+        self.pong_end = Some(self.out.end());
+    }
+
+    fn check_can_send(&self) -> Result<(), SendError> {
+        match self.phase {
+            Phase::Open => Ok(()),
+            Phase::Client(_) | Phase::Server(..) | Phase::Deciding(_) => Err(SendError::NotOpen),
+            _ => Err(SendError::Closing),
+        }
+    }
+
+    fn has_room(&self, payload_len: usize) -> bool {
+        self.out.is_empty() || self.out.len().saturating_add(payload_len) <= self.config.max_queued
+    }
+
+    fn mask_key(&mut self) -> Option<[u8; 4]> {
+        let entropy = self.entropy.as_mut()?;
+        let mut key = [0; 4];
+        entropy.fill(&mut key);
+        Some(key)
+    }
+}
+
+fn opcode_of(kind: Kind) -> OpCode {
+    match kind {
+        Kind::Text => OpCode::Text,
+        Kind::Binary => OpCode::Binary,
+    }
+}
+
+/// The longest prefix of `text` of at most `max` bytes that ends on a
+/// character boundary.
+fn truncate(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+#[cfg(test)]
+mod tests;

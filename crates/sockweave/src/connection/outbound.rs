@@ -1,0 +1,221 @@
+//! The outbound queue: wire bytes waiting for the transport.
+//!
+//! Small frames are appended to one contiguous tail buffer, so many frames
+//! leave in one write. A large payload the server sends unmasked is queued
+//! as its own shared segment instead of being copied; a client's payload
+//! is always copied, because masking it must not touch the caller's bytes.
+
+use crate::frame::{FrameHeader, MAX_HEADER_LEN, OpCode};
+use crate::mask;
+use alloc::collections::VecDeque;
+use bytes::{Buf, Bytes, BytesMut};
+
+/// Payloads at least this long are queued by reference (server role).
+const SHARE_THRESHOLD: usize = 2048;
+
+#[derive(Debug, Default)]
+pub(super) struct Outbound {
+    segments: VecDeque<Bytes>,
+    tail: BytesMut,
+    /// Wire offset of the end of everything queued so far.
+    queued_end: u64,
+    /// Wire offset of the end of everything taken by the transport.
+    written: u64,
+    /// Data frames not yet fully written, for `buffered_amount`.
+    marks: VecDeque<Mark>,
+    buffered: usize,
+}
+
+/// Where a data frame's payload lies on the wire.
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    payload_start: u64,
+    end: u64,
+}
+
+impl Outbound {
+    /// Bytes queued and not yet written.
+    pub(super) fn len(&self) -> usize {
+        (self.queued_end - self.written) as usize
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.queued_end == self.written
+    }
+
+    /// Application payload bytes queued and not yet written.
+    pub(super) fn buffered(&self) -> usize {
+        self.buffered
+    }
+
+    /// Wire offset of the end of the queue: a frame queued now ends here.
+    pub(super) fn end(&self) -> u64 {
+        self.queued_end
+    }
+
+    /// Wire offset up to which the transport has taken bytes.
+    pub(super) fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Queues raw bytes (an HTTP head).
+    pub(super) fn push_raw(&mut self, bytes: &[u8]) {
+        self.tail.extend_from_slice(bytes);
+        self.queued_end += bytes.len() as u64;
+    }
+
+    /// Queues one frame. `data` marks an application payload, counted in
+    /// `buffered_amount` until written.
+    pub(super) fn push_frame(
+        &mut self,
+        opcode: OpCode,
+        fin: bool,
+        payload: Bytes,
+        mask: Option<[u8; 4]>,
+        data: bool,
+    ) {
+        let payload_len = payload.len();
+        let header = FrameHeader {
+            fin,
+            rsv: 0,
+            opcode,
+            mask,
+            payload_len: payload_len as u64,
+        };
+        let mut head = [0; MAX_HEADER_LEN];
+        let head_len = header.encode(&mut head);
+        let start = self.queued_end;
+        self.tail.extend_from_slice(&head[..head_len]);
+        if let Some(key) = mask {
+            let at = self.tail.len();
+            self.tail.extend_from_slice(&payload);
+            mask::apply(&mut self.tail[at..], key, 0);
+        } else if payload_len >= SHARE_THRESHOLD {
+            let staged = self.tail.split().freeze();
+            self.segments.push_back(staged);
+            self.segments.push_back(payload);
+        } else {
+            self.tail.extend_from_slice(&payload);
+        }
+        let end = start + (head_len + payload_len) as u64;
+        self.queued_end = end;
+        if data && payload_len > 0 {
+            self.marks.push_back(Mark {
+                payload_start: start + head_len as u64,
+                end,
+            });
+            self.buffered += payload_len;
+        }
+    }
+
+    /// The queued bytes in order, as up to a few contiguous slices.
+    pub(super) fn chunks(&self) -> impl Iterator<Item = &[u8]> {
+        self.segments
+            .iter()
+            .map(|s| &s[..])
+            .chain(core::iter::once(&self.tail[..]))
+            .filter(|s| !s.is_empty())
+    }
+
+    /// Records that the transport took the first `n` queued bytes.
+    pub(super) fn advance(&mut self, n: usize) {
+        let n = n.min(self.len());
+        let mut left = n;
+        while left > 0 {
+            match self.segments.front_mut() {
+                Some(segment) if segment.len() <= left => {
+                    left -= segment.len();
+                    self.segments.pop_front();
+                }
+                Some(segment) => {
+                    segment.advance(left);
+                    left = 0;
+                }
+                None => {
+                    self.tail.advance(left);
+                    left = 0;
+                }
+            }
+        }
+        let before = self.written;
+        self.written += n as u64;
+        while let Some(mark) = self.marks.front().copied() {
+            let from = before.max(mark.payload_start);
+            let to = self.written.min(mark.end);
+            if to > from {
+                self.buffered -= (to - from) as usize;
+            }
+            if self.written >= mark.end {
+                self.marks.pop_front();
+            } else {
+                break;
+            }
+        }
+        if self.is_empty() && self.tail.capacity() > 64 << 10 {
+            // Give back what a burst made us hold.
+            self.tail = BytesMut::new();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    fn drain(out: &Outbound) -> Vec<u8> {
+        out.chunks().flatten().copied().collect()
+    }
+
+    #[test]
+    fn buffered_amount_counts_payload_bytes_as_they_leave() {
+        let mut out = Outbound::default();
+        out.push_frame(
+            OpCode::Binary,
+            true,
+            Bytes::from_static(&[1; 10]),
+            None,
+            true,
+        );
+        out.push_frame(OpCode::Pong, true, Bytes::from_static(b"p"), None, false);
+        assert_eq!((out.len(), out.buffered()), (15, 10));
+        out.advance(1);
+        assert_eq!(out.buffered(), 10, "header bytes are not application data");
+        out.advance(5);
+        assert_eq!(out.buffered(), 6);
+        out.advance(100);
+        assert_eq!((out.len(), out.buffered()), (0, 0));
+    }
+
+    #[test]
+    fn large_server_payloads_are_shared_not_copied() {
+        let mut out = Outbound::default();
+        let big = Bytes::from(alloc::vec![7u8; 5000]);
+        out.push_frame(OpCode::Binary, true, big.clone(), None, true);
+        out.push_frame(OpCode::Text, true, Bytes::from_static(b"hi"), None, true);
+        let chunks: Vec<&[u8]> = out.chunks().collect();
+        assert_eq!(chunks.len(), 3);
+        assert_eq!(chunks[1].as_ptr(), big.as_ptr());
+        let wire = drain(&out);
+        assert_eq!(&wire[..4], b"\x82\x7e\x13\x88");
+        assert_eq!(&wire[5004..], b"\x81\x02hi");
+        for step in [3, 1000, 4000, 1, 100] {
+            out.advance(step);
+        }
+        assert!(out.is_empty());
+        assert_eq!(out.buffered(), 0);
+    }
+
+    #[test]
+    fn client_frames_are_masked_in_the_queue() {
+        let mut out = Outbound::default();
+        out.push_frame(
+            OpCode::Text,
+            true,
+            Bytes::from_static(b"Hello"),
+            Some([0x37, 0xfa, 0x21, 0x3d]),
+            true,
+        );
+        assert_eq!(drain(&out), b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58");
+    }
+}

@@ -1,0 +1,346 @@
+//! The inbound half: frames out of the caller's buffer, messages out of
+//! frames.
+//!
+//! A single-frame message (the common case) is processed in place: each
+//! time more of it arrives, only the new bytes are unmasked and validated,
+//! and once it is complete it is split off the caller's buffer as shared
+//! `Bytes`, with no copy. Fragmented messages are appended to one buffer as
+//! their bytes arrive, so a fragment costs nothing but its payload. In
+//! streaming mode every piece is handed on as it arrives instead.
+
+use crate::Role;
+use crate::close::{self, CloseCode};
+use crate::config::Config;
+use crate::error::ProtocolError;
+use crate::event::Fragment;
+use crate::frame::{DecodeRules, FrameHeader, OpCode, Status, decode_header};
+use crate::mask;
+use crate::message::{Kind, Message};
+use crate::utf8::{Text, Utf8Error, Validator};
+use alloc::string::String;
+use alloc::vec::Vec;
+use bytes::{Buf, Bytes, BytesMut};
+
+/// One thing the reader produced.
+#[derive(Debug)]
+pub(super) enum Item {
+    Message(Message),
+    Fragment(Fragment),
+    Ping(Bytes),
+    Pong(Bytes),
+    /// The peer's close frame: its code and reason, `None` if empty.
+    Close(Option<(CloseCode, String)>),
+}
+
+#[derive(Debug)]
+pub(super) struct Reader {
+    rules: DecodeRules,
+    max_message: u64,
+    max_fragments: u32,
+    streaming: bool,
+    frame: Option<InFrame>,
+    message: Option<InMessage>,
+    utf8: Validator,
+    /// Streaming text: the start of a code point held back from the last piece.
+    carry: ([u8; 4], usize),
+    /// A second piece produced by the same chunk (streaming text only).
+    queued: Option<Item>,
+}
+
+#[derive(Debug)]
+struct InFrame {
+    header: FrameHeader,
+    /// Whether the payload stays in the caller's buffer until complete.
+    in_place: bool,
+    /// Payload bytes already processed: in place, those at the front of the
+    /// buffer; otherwise, those already taken out of it.
+    done: u64,
+}
+
+#[derive(Debug)]
+struct InMessage {
+    kind: Kind,
+    buf: Vec<u8>,
+    len: u64,
+    fragments: u32,
+    started: bool,
+}
+
+impl Reader {
+    pub(super) fn new(role: Role, config: &Config) -> Self {
+        Self {
+            rules: DecodeRules::new(role, config.max_frame_len),
+            max_message: config.max_message_len,
+            max_fragments: config.max_fragments,
+            streaming: config.streaming,
+            frame: None,
+            message: None,
+            utf8: Validator::new(),
+            carry: ([0; 4], 0),
+            queued: None,
+        }
+    }
+
+    /// Whether a frame or message is partly received.
+    pub(super) fn is_mid_message(&self) -> bool {
+        self.frame.is_some() || self.message.is_some()
+    }
+
+    /// Takes the next item out of `input`, `None` when more bytes are needed.
+    pub(super) fn next(&mut self, input: &mut BytesMut) -> Result<Option<Item>, ProtocolError> {
+        if let Some(item) = self.queued.take() {
+            return Ok(Some(item));
+        }
+        loop {
+            let Some(frame) = &mut self.frame else {
+                let (header, header_len) = match decode_header(input, &self.rules)? {
+                    Status::Complete(found) => found,
+                    Status::Partial { .. } => return Ok(None),
+                };
+                let in_place = self.start_frame(&header)?;
+                input.advance(header_len);
+                self.frame = Some(InFrame {
+                    header,
+                    in_place,
+                    done: 0,
+                });
+                continue;
+            };
+            let header = frame.header;
+            if frame.in_place {
+                // Bounded by max_frame_len, which was checked to fit.
+                let len = header.payload_len as usize;
+                let have = input.len().min(len);
+                let done = frame.done as usize;
+                if have > done {
+                    let new = &mut input[done..have];
+                    if let Some(key) = header.mask {
+                        mask::apply(new, key, done);
+                    }
+                    if header.opcode == OpCode::Text {
+                        self.utf8.feed(new).map_err(invalid)?;
+                    }
+                    frame.done = have as u64;
+                }
+                if have < len {
+                    return Ok(None);
+                }
+                self.frame = None;
+                let payload = input.split_to(len).freeze();
+                return self.complete_in_place(header, payload).map(Some);
+            }
+            let remaining = header.payload_len - frame.done;
+            let take = remaining.min(input.len() as u64) as usize;
+            if take == 0 && remaining > 0 {
+                return Ok(None);
+            }
+            let mut chunk = input.split_to(take);
+            if let Some(key) = header.mask {
+                mask::apply(&mut chunk, key, (frame.done % 4) as usize);
+            }
+            frame.done += take as u64;
+            let frame_done = frame.done == header.payload_len;
+            if frame_done {
+                self.frame = None;
+            }
+            let last = frame_done && header.fin;
+            if let Some(item) = self.append(chunk, last)? {
+                return Ok(Some(item));
+            }
+            if !frame_done {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Checks a new frame against the message in progress and the limits;
+    /// returns whether its payload is processed in place.
+    fn start_frame(&mut self, header: &FrameHeader) -> Result<bool, ProtocolError> {
+        let len = header.payload_len;
+        let kind = match header.opcode {
+            OpCode::Continuation => {
+                let message = self
+                    .message
+                    .as_mut()
+                    .ok_or(ProtocolError::UnexpectedContinuation)?;
+                if message.fragments >= self.max_fragments {
+                    return Err(ProtocolError::TooManyFragments {
+                        max: self.max_fragments,
+                    });
+                }
+                let total = message.len.saturating_add(len);
+                if total > self.max_message {
+                    return Err(ProtocolError::MessageTooLarge {
+                        len: total,
+                        max: self.max_message,
+                    });
+                }
+                message.fragments += 1;
+                return Ok(false);
+            }
+            OpCode::Text => Kind::Text,
+            OpCode::Binary => Kind::Binary,
+            OpCode::Close | OpCode::Ping | OpCode::Pong => return Ok(true),
+        };
+        if self.message.is_some() {
+            return Err(ProtocolError::ExpectedContinuation);
+        }
+        if len > self.max_message {
+            return Err(ProtocolError::MessageTooLarge {
+                len,
+                max: self.max_message,
+            });
+        }
+        self.utf8 = Validator::new();
+        if header.fin && !self.streaming {
+            return Ok(true);
+        }
+        self.message = Some(InMessage {
+            kind,
+            buf: Vec::new(),
+            len: 0,
+            fragments: 1,
+            started: false,
+        });
+        Ok(false)
+    }
+
+    fn complete_in_place(
+        &mut self,
+        header: FrameHeader,
+        payload: Bytes,
+    ) -> Result<Item, ProtocolError> {
+        Ok(match header.opcode {
+            OpCode::Text => {
+                self.utf8.finish().map_err(invalid)?;
+                Item::Message(Message::Text(Text::from_validated(payload)))
+            }
+            OpCode::Binary => Item::Message(Message::Binary(payload)),
+            OpCode::Ping => Item::Ping(payload),
+            OpCode::Pong => Item::Pong(payload),
+            OpCode::Close => {
+                let parsed = close::parse_payload(&payload)?;
+                Item::Close(parsed.map(|(code, reason)| (code, reason.into())))
+            }
+            OpCode::Continuation => unreachable!("continuations are never processed in place"),
+        })
+    }
+
+    /// Adds a piece of the message in progress; returns what is ready.
+    fn append(&mut self, chunk: BytesMut, last: bool) -> Result<Option<Item>, ProtocolError> {
+        let message = self
+            .message
+            .as_mut()
+            .expect("a data frame outside in-place mode has a message");
+        message.len += chunk.len() as u64;
+        if message.kind == Kind::Text {
+            self.utf8.feed(&chunk).map_err(invalid)?;
+            if last {
+                self.utf8.finish().map_err(invalid)?;
+            }
+        }
+        if self.streaming {
+            return Ok(self.stream(chunk.freeze(), last));
+        }
+        reserve_capped(&mut message.buf, chunk.len(), self.max_message);
+        message.buf.extend_from_slice(&chunk);
+        if !last {
+            return Ok(None);
+        }
+        let message = self.message.take().expect("checked above");
+        let bytes = Bytes::from(message.buf);
+        Ok(Some(Item::Message(match message.kind {
+            Kind::Text => Message::Text(Text::from_validated(bytes)),
+            Kind::Binary => Message::Binary(bytes),
+        })))
+    }
+
+    /// Streaming mode: hands `chunk` on, holding back an unfinished code
+    /// point of text so each piece is valid UTF-8 by itself.
+    fn stream(&mut self, mut chunk: Bytes, last: bool) -> Option<Item> {
+        let message = self
+            .message
+            .as_mut()
+            .expect("streaming always tracks the message");
+        let kind = message.kind;
+        // A code point completed by this chunk goes out as a piece of its own
+        // (at most 4 bytes copied), so the chunk itself is never copied.
+        let mut head = None;
+        if kind == Kind::Text {
+            let (mut carry, carried) = self.carry;
+            let mut completed = true;
+            if carried > 0 {
+                let need = utf8_width(carry[0]) - carried;
+                if chunk.len() < need {
+                    carry[carried..carried + chunk.len()].copy_from_slice(&chunk);
+                    self.carry = (carry, carried + chunk.len());
+                    chunk = Bytes::new();
+                    completed = false;
+                } else {
+                    let mut joined = Vec::with_capacity(4);
+                    joined.extend_from_slice(&carry[..carried]);
+                    joined.extend_from_slice(&chunk[..need]);
+                    head = Some(Bytes::from(joined));
+                    chunk.advance(need);
+                }
+            }
+            if completed {
+                // What the validator holds back is the tail of this chunk.
+                let keep = self.utf8.pending();
+                let held = chunk.split_off(chunk.len() - keep);
+                let mut carry = [0; 4];
+                carry[..keep].copy_from_slice(&held);
+                self.carry = (carry, keep);
+            }
+        }
+        let tail = (!chunk.is_empty() || (last && head.is_none())).then_some(chunk);
+        let mut piece = |data: Bytes, is_last: bool| {
+            let first = !message.started;
+            message.started = true;
+            Item::Fragment(Fragment {
+                kind,
+                data,
+                first,
+                last: is_last,
+            })
+        };
+        let out = match (head, tail) {
+            (Some(head), Some(tail)) => {
+                let first = piece(head, false);
+                self.queued = Some(piece(tail, last));
+                Some(first)
+            }
+            (Some(head), None) => Some(piece(head, last)),
+            (None, Some(tail)) => Some(piece(tail, last)),
+            (None, None) => None,
+        };
+        if last {
+            self.message = None;
+        }
+        out
+    }
+}
+
+fn utf8_width(lead: u8) -> usize {
+    match lead {
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        _ => 4,
+    }
+}
+
+fn invalid(_: Utf8Error) -> ProtocolError {
+    ProtocolError::InvalidUtf8
+}
+
+/// Grows `buf` for `more` bytes, doubling as usual but never past `max`, so
+/// a message of the maximum size never costs twice the maximum.
+fn reserve_capped(buf: &mut Vec<u8>, more: usize, max: u64) {
+    let needed = buf.len() + more;
+    if needed <= buf.capacity() {
+        return;
+    }
+    let max = usize::try_from(max).unwrap_or(usize::MAX);
+    let target = (buf.capacity() * 2).max(needed).min(max.max(needed));
+    buf.reserve_exact(target - buf.len());
+}

@@ -1,0 +1,453 @@
+//! The client side of the opening handshake (RFC 6455 §4.1).
+
+use super::head::{HeadLimit, HeadReader};
+use super::{
+    ACCEPT_LEN, HandshakeError, Header, accept_key, has_token, is_safe_field, is_token,
+    list_values, new_key, owned_headers, single_value, write_header,
+};
+use crate::Entropy;
+use crate::config::Config;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use bytes::{Buf, BytesMut};
+use core::fmt;
+
+/// What to connect to and what to ask for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientRequest {
+    /// Host name or IP literal (IPv6 without brackets).
+    pub host: String,
+    /// TCP port (80 for `ws://`, 443 for `wss://` unless given).
+    pub port: u16,
+    /// Request target: path and query, starting with `/`.
+    pub path: String,
+    /// `wss://`: the transport must be TLS (the adapter's business).
+    pub secure: bool,
+    /// Subprotocols to offer, in order of preference.
+    pub protocols: Vec<String>,
+    /// Extension offers for `Sec-WebSocket-Extensions`.
+    pub extensions: Vec<String>,
+    /// Extra headers: `Origin`, `Authorization`, `Cookie`…
+    pub headers: Vec<(String, String)>,
+}
+
+/// Why a URL cannot be connected to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UrlError {
+    /// The scheme is not `ws` or `wss`.
+    Scheme,
+    /// No host, or a host that is not valid.
+    Host,
+    /// A port that is not a number in 1–65535.
+    Port,
+    /// A `#fragment`, which WebSocket URLs may not have.
+    Fragment,
+    /// `user:password@`, which the opening handshake cannot carry.
+    UserInfo,
+    /// A character that cannot appear in a request line.
+    InvalidCharacter,
+}
+
+impl fmt::Display for UrlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Scheme => "URL scheme must be ws or wss",
+            Self::Host => "URL has no valid host",
+            Self::Port => "URL port is not a number in 1-65535",
+            Self::Fragment => "WebSocket URLs cannot have a fragment",
+            Self::UserInfo => "WebSocket URLs cannot carry credentials",
+            Self::InvalidCharacter => "URL contains whitespace or control characters",
+        })
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for UrlError {}
+
+impl ClientRequest {
+    /// A request for a `ws://` or `wss://` URL.
+    pub fn new(url: &str) -> Result<Self, UrlError> {
+        if url.bytes().any(|b| b <= b' ' || b == 0x7f) {
+            return Err(UrlError::InvalidCharacter);
+        }
+        let (scheme, rest) = url.split_once("://").ok_or(UrlError::Scheme)?;
+        let secure = match scheme.to_ascii_lowercase().as_str() {
+            "ws" => false,
+            "wss" => true,
+            _ => return Err(UrlError::Scheme),
+        };
+        if rest.contains('#') {
+            return Err(UrlError::Fragment);
+        }
+        let split = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, target) = rest.split_at(split);
+        if authority.contains('@') {
+            return Err(UrlError::UserInfo);
+        }
+        let (host, port) = split_host_port(authority)?;
+        let path = match target {
+            "" => "/".to_string(),
+            t if t.starts_with('?') => alloc::format!("/{t}"),
+            t => t.to_string(),
+        };
+        Ok(Self {
+            host: host.to_ascii_lowercase(),
+            port: port.unwrap_or(if secure { 443 } else { 80 }),
+            path,
+            secure,
+            protocols: Vec::new(),
+            extensions: Vec::new(),
+            headers: Vec::new(),
+        })
+    }
+
+    /// Adds a subprotocol to offer.
+    pub fn protocol(mut self, protocol: impl Into<String>) -> Self {
+        self.protocols.push(protocol.into());
+        self
+    }
+
+    /// Adds an extension offer.
+    pub fn extension(mut self, offer: impl Into<String>) -> Self {
+        self.extensions.push(offer.into());
+        self
+    }
+
+    /// Adds a request header.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The `Host` header value: the port only when it is not the default.
+    pub fn host_header(&self) -> String {
+        let host = if self.host.contains(':') {
+            alloc::format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        let default_port = if self.secure { 443 } else { 80 };
+        if self.port == default_port {
+            host
+        } else {
+            alloc::format!("{host}:{}", self.port)
+        }
+    }
+}
+
+fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), UrlError> {
+    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+        let (host, after) = rest.split_once(']').ok_or(UrlError::Host)?;
+        if host.is_empty()
+            || !host
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        {
+            return Err(UrlError::Host);
+        }
+        match after {
+            "" => (host, None),
+            p => (host, Some(p.strip_prefix(':').ok_or(UrlError::Port)?)),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        }
+    };
+    let valid_host = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~:%".contains(&b));
+    if !valid_host {
+        return Err(UrlError::Host);
+    }
+    let port = match port {
+        None | Some("") => None,
+        Some(p) => match p.parse::<u16>() {
+            Ok(0) | Err(_) => return Err(UrlError::Port),
+            Ok(n) => Some(n),
+        },
+    };
+    Ok((host, port))
+}
+
+/// Sends the request and checks the server's response.
+#[derive(Debug, Clone)]
+pub struct ClientHandshake {
+    accept: [u8; ACCEPT_LEN],
+    protocols: Vec<String>,
+    extensions: Vec<String>,
+    reader: HeadReader,
+    max_head: usize,
+    max_headers: usize,
+}
+
+/// A server's `101` response, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Response {
+    /// The subprotocol the server selected, one we offered.
+    pub protocol: Option<String>,
+    /// The `Sec-WebSocket-Extensions` value the server sent.
+    pub extensions: Option<String>,
+    /// All response headers.
+    pub headers: Vec<Header>,
+}
+
+impl ClientHandshake {
+    /// Starts a handshake: returns the machine and the request bytes to send.
+    /// The key's 16 random bytes come from `entropy`.
+    pub fn new(
+        request: &ClientRequest,
+        entropy: &mut dyn Entropy,
+        config: &Config,
+    ) -> (Self, Vec<u8>) {
+        let mut random = [0; 16];
+        entropy.fill(&mut random);
+        let key = new_key(random);
+        let mut out = Vec::with_capacity(256);
+        out.extend_from_slice(b"GET ");
+        out.extend_from_slice(request.path.as_bytes());
+        out.extend_from_slice(b" HTTP/1.1\r\n");
+        write_header(&mut out, "Host", request.host_header().as_bytes());
+        out.extend_from_slice(b"Upgrade: websocket\r\nConnection: Upgrade\r\n");
+        write_header(&mut out, "Sec-WebSocket-Key", &key);
+        out.extend_from_slice(b"Sec-WebSocket-Version: 13\r\n");
+        let protocols: Vec<String> = request
+            .protocols
+            .iter()
+            .filter(|p| is_token(p))
+            .cloned()
+            .collect();
+        if !protocols.is_empty() {
+            write_header(
+                &mut out,
+                "Sec-WebSocket-Protocol",
+                protocols.join(", ").as_bytes(),
+            );
+        }
+        let extensions: Vec<String> = request
+            .extensions
+            .iter()
+            .filter(|e| is_safe_field(e.as_bytes()))
+            .cloned()
+            .collect();
+        if !extensions.is_empty() {
+            write_header(
+                &mut out,
+                "Sec-WebSocket-Extensions",
+                extensions.join(", ").as_bytes(),
+            );
+        }
+        for (name, value) in &request.headers {
+            if is_token(name) && is_safe_field(value.as_bytes()) {
+                write_header(&mut out, name, value.as_bytes());
+            }
+        }
+        out.extend_from_slice(b"\r\n");
+        let machine = Self {
+            accept: accept_key(&key),
+            protocols,
+            extensions,
+            reader: HeadReader::default(),
+            max_head: config.max_handshake_len,
+            max_headers: config.max_headers,
+        };
+        (machine, out)
+    }
+
+    /// Feeds the bytes received so far. On `Ok(Some(response))` the head has
+    /// been taken out of `input` and what follows it (frames the server sent
+    /// right after the `101`) is left there.
+    pub fn receive(&mut self, input: &mut BytesMut) -> Result<Option<Response>, HandshakeError> {
+        let head_len = match self.reader.poll(input, self.max_head, self.max_head) {
+            Ok(Some(len)) => len,
+            Ok(None) => return Ok(None),
+            Err(HeadLimit::Head | HeadLimit::FirstLine) => {
+                return Err(HandshakeError::HeadTooLarge);
+            }
+        };
+        let response = self.check(&input[..head_len])?;
+        input.advance(head_len);
+        Ok(Some(response))
+    }
+
+    fn check(&self, head: &[u8]) -> Result<Response, HandshakeError> {
+        let mut slots = alloc::vec![httparse::EMPTY_HEADER; self.max_headers];
+        let mut parsed = httparse::Response::new(&mut slots);
+        match parsed.parse(head) {
+            Ok(httparse::Status::Complete(_)) => {}
+            Ok(httparse::Status::Partial) => return Err(HandshakeError::Malformed),
+            Err(httparse::Error::TooManyHeaders) => return Err(HandshakeError::TooManyHeaders),
+            Err(_) => return Err(HandshakeError::Malformed),
+        }
+        let headers = owned_headers(parsed.headers);
+        let status = parsed.code.unwrap_or(0);
+        if status != 101 {
+            return Err(HandshakeError::Status { status, headers });
+        }
+        if !has_token(&headers, "upgrade", "websocket") {
+            return Err(HandshakeError::MissingUpgrade);
+        }
+        if !has_token(&headers, "connection", "upgrade") {
+            return Err(HandshakeError::MissingConnection);
+        }
+        match single_value(&headers, "sec-websocket-accept") {
+            Ok(Some(accept)) if accept == self.accept => {}
+            _ => return Err(HandshakeError::InvalidAccept),
+        }
+        let protocol = match single_value(&headers, "sec-websocket-protocol") {
+            Ok(None) => None,
+            Ok(Some(p)) => {
+                let p = String::from_utf8_lossy(p).into_owned();
+                if !self.protocols.contains(&p) {
+                    return Err(HandshakeError::UnexpectedProtocol(p));
+                }
+                Some(p)
+            }
+            Err(()) => return Err(HandshakeError::InvalidProtocol),
+        };
+        for selected in list_values(&headers, "sec-websocket-extensions") {
+            let name = selected
+                .split(|&b| b == b';')
+                .next()
+                .map(super::trim)
+                .unwrap_or_default();
+            let offered = self.extensions.iter().any(|offer| {
+                offer
+                    .split(';')
+                    .next()
+                    .map(str::trim)
+                    .unwrap_or_default()
+                    .as_bytes()
+                    .eq_ignore_ascii_case(name)
+            });
+            if !offered {
+                return Err(HandshakeError::UnexpectedExtension(
+                    String::from_utf8_lossy(selected).into_owned(),
+                ));
+            }
+        }
+        let extensions = single_value(&headers, "sec-websocket-extensions")
+            .ok()
+            .flatten()
+            .map(|e| String::from_utf8_lossy(e).into_owned());
+        Ok(Response {
+            protocol,
+            extensions,
+            headers,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixed(buf: &mut [u8]) {
+        // RFC 6455 §1.3's nonce, "the sample nonce".
+        buf.copy_from_slice(b"the sample nonce");
+    }
+
+    #[test]
+    fn urls() {
+        let r = ClientRequest::new("ws://Example.com/chat?room=1").unwrap();
+        assert_eq!(
+            (r.host.as_str(), r.port, r.path.as_str(), r.secure),
+            ("example.com", 80, "/chat?room=1", false)
+        );
+        let r = ClientRequest::new("wss://example.com").unwrap();
+        assert_eq!(
+            (r.port, r.path.as_str(), r.host_header().as_str()),
+            (443, "/", "example.com")
+        );
+        let r = ClientRequest::new("ws://[::1]:9001?x").unwrap();
+        assert_eq!(
+            (r.host.as_str(), r.port, r.path.as_str()),
+            ("::1", 9001, "/?x")
+        );
+        assert_eq!(r.host_header(), "[::1]:9001");
+        assert_eq!(ClientRequest::new("http://a/"), Err(UrlError::Scheme));
+        assert_eq!(ClientRequest::new("ws://a/#x"), Err(UrlError::Fragment));
+        assert_eq!(ClientRequest::new("ws://u:p@a/"), Err(UrlError::UserInfo));
+        assert_eq!(ClientRequest::new("ws://a:0/"), Err(UrlError::Port));
+        assert_eq!(ClientRequest::new("ws://a:99999/"), Err(UrlError::Port));
+        assert_eq!(ClientRequest::new("ws:///x"), Err(UrlError::Host));
+        assert_eq!(
+            ClientRequest::new("ws://a b/"),
+            Err(UrlError::InvalidCharacter)
+        );
+    }
+
+    #[test]
+    fn rfc6455_section_1_3_exchange() {
+        let request = ClientRequest::new("ws://server.example.com/chat")
+            .unwrap()
+            .protocol("chat")
+            .protocol("superchat")
+            .header("Origin", "http://example.com");
+        let (mut handshake, bytes) = ClientHandshake::new(&request, &mut fixed, &Config::default());
+        assert_eq!(
+            core::str::from_utf8(&bytes).unwrap(),
+            "GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+Sec-WebSocket-Protocol: chat, superchat\r\nOrigin: http://example.com\r\n\r\n"
+        );
+        let mut input = BytesMut::from(
+            &b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n\r\n\x81\x02hi"[..],
+        );
+        let response = handshake.receive(&mut input).unwrap().unwrap();
+        assert_eq!(response.protocol.as_deref(), Some("chat"));
+        assert_eq!(&input[..], b"\x81\x02hi");
+    }
+
+    fn respond(extra: &str, status: &str) -> Result<Option<Response>, HandshakeError> {
+        let request = ClientRequest::new("ws://h/")
+            .unwrap()
+            .protocol("chat")
+            .extension("x-ok; a=1");
+        let (mut handshake, _) = ClientHandshake::new(&request, &mut fixed, &Config::default());
+        let head = alloc::format!(
+            "HTTP/1.1 {status}\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\
+Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n{extra}\r\n"
+        );
+        handshake.receive(&mut BytesMut::from(head.as_bytes()))
+    }
+
+    #[test]
+    fn response_rules() {
+        assert!(
+            respond("", "101 Switching Protocols")
+                .unwrap()
+                .unwrap()
+                .protocol
+                .is_none()
+        );
+        assert_eq!(
+            respond("Sec-WebSocket-Protocol: other\r\n", "101 OK"),
+            Err(HandshakeError::UnexpectedProtocol("other".into()))
+        );
+        assert!(matches!(
+            respond("Sec-WebSocket-Extensions: x-no\r\n", "101 OK"),
+            Err(HandshakeError::UnexpectedExtension(_))
+        ));
+        assert!(respond("Sec-WebSocket-Extensions: x-ok; a=1\r\n", "101 OK").is_ok());
+        match respond("Location: ws://elsewhere/\r\n", "302 Found") {
+            Err(e @ HandshakeError::Status { status: 302, .. }) => {
+                assert!(e.to_string().contains("ws://elsewhere/"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let request = ClientRequest::new("ws://h/").unwrap();
+        let (mut handshake, _) = ClientHandshake::new(&request, &mut fixed, &Config::default());
+        let head = "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n";
+        assert_eq!(
+            handshake.receive(&mut BytesMut::from(head.as_bytes())),
+            Err(HandshakeError::InvalidAccept)
+        );
+    }
+}

@@ -1,0 +1,127 @@
+//! Why an opening handshake failed.
+
+use super::Header;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+/// An opening handshake failure. On the server side
+/// [`HandshakeError::http_status`] is the status we answer with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HandshakeError {
+    /// The HTTP head could not be parsed (400 on a server).
+    Malformed,
+    /// The request method is not GET (405).
+    MethodNotAllowed,
+    /// The request is older than HTTP/1.1 (400).
+    HttpVersion,
+    /// No `Host` header (400).
+    MissingHost,
+    /// No `Upgrade: websocket` token (400 on a server).
+    MissingUpgrade,
+    /// No `Connection: upgrade` token (400 on a server).
+    MissingConnection,
+    /// `Sec-WebSocket-Key` missing, repeated, or not base64 of 16 bytes (400).
+    InvalidKey,
+    /// `Sec-WebSocket-Version` missing or not 13 (426).
+    UnsupportedVersion,
+    /// The head is longer than the configured limit (431).
+    HeadTooLarge,
+    /// More headers than the configured limit (431).
+    TooManyHeaders,
+    /// The request line is longer than the configured limit (414).
+    RequestLineTooLong,
+    /// The `Origin` is not on the server's allow-list (403).
+    OriginNotAllowed,
+    /// The application refused the request with this status.
+    Refused(u16),
+    /// A subprotocol was offered twice, or is not a valid token (400).
+    InvalidProtocol,
+    /// The server answered with a status other than 101. Redirects show
+    /// here with their `Location` header.
+    Status {
+        /// The status code.
+        status: u16,
+        /// The response headers.
+        headers: Vec<Header>,
+    },
+    /// `Sec-WebSocket-Accept` is missing or does not match our key.
+    InvalidAccept,
+    /// The server selected a subprotocol we did not offer.
+    UnexpectedProtocol(String),
+    /// The server selected an extension we did not offer.
+    UnexpectedExtension(String),
+    /// The transport closed before the handshake finished.
+    Eof,
+}
+
+impl HandshakeError {
+    /// The HTTP status a server answers this failure with, if it is one a
+    /// server reports (client-side failures have none).
+    pub fn http_status(&self) -> Option<u16> {
+        Some(match self {
+            Self::Malformed
+            | Self::HttpVersion
+            | Self::MissingHost
+            | Self::MissingUpgrade
+            | Self::MissingConnection
+            | Self::InvalidKey
+            | Self::InvalidProtocol => 400,
+            Self::MethodNotAllowed => 405,
+            Self::UnsupportedVersion => 426,
+            Self::HeadTooLarge | Self::TooManyHeaders => 431,
+            Self::RequestLineTooLong => 414,
+            Self::OriginNotAllowed => 403,
+            Self::Refused(status) => *status,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for HandshakeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Malformed => f.write_str("malformed HTTP head"),
+            Self::MethodNotAllowed => f.write_str("method is not GET"),
+            Self::HttpVersion => f.write_str("HTTP version older than 1.1"),
+            Self::MissingHost => f.write_str("missing Host header"),
+            Self::MissingUpgrade => f.write_str("missing `Upgrade: websocket`"),
+            Self::MissingConnection => f.write_str("missing `Connection: upgrade`"),
+            Self::InvalidKey => f.write_str("missing, repeated or malformed Sec-WebSocket-Key"),
+            Self::UnsupportedVersion => f.write_str("Sec-WebSocket-Version is not 13"),
+            Self::HeadTooLarge => f.write_str("HTTP head exceeds the size limit"),
+            Self::TooManyHeaders => f.write_str("too many HTTP headers"),
+            Self::RequestLineTooLong => f.write_str("request line exceeds the size limit"),
+            Self::OriginNotAllowed => f.write_str("origin not allowed"),
+            Self::Refused(status) => write!(f, "refused by the application with status {status}"),
+            Self::InvalidProtocol => f.write_str("invalid or repeated subprotocol"),
+            Self::Status { status, headers } => {
+                write!(f, "server answered {status} instead of 101")?;
+                let location = headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case("location"));
+                if let Some(location) = location {
+                    write!(
+                        f,
+                        " (location: {})",
+                        String::from_utf8_lossy(&location.value)
+                    )?;
+                }
+                Ok(())
+            }
+            Self::InvalidAccept => f.write_str("Sec-WebSocket-Accept does not match the key"),
+            Self::UnexpectedProtocol(p) => write!(
+                f,
+                "server selected subprotocol {p:?}, which was not offered"
+            ),
+            Self::UnexpectedExtension(e) => {
+                write!(f, "server selected extension {e:?}, which was not offered")
+            }
+            Self::Eof => f.write_str("connection closed during the opening handshake"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for HandshakeError {}

@@ -1,0 +1,450 @@
+//! The server side of the opening handshake (RFC 6455 §4.2).
+
+use super::head::{HeadLimit, HeadReader};
+use super::{
+    HandshakeError, Header, accept_key, has_token, is_safe_field, is_token, is_valid_key,
+    list_values, owned_headers, single_value, write_header,
+};
+use crate::config::Config;
+use alloc::string::String;
+use alloc::vec::Vec;
+use bytes::{Buf, BytesMut};
+
+/// Reads and checks an opening handshake request.
+#[derive(Debug, Clone)]
+pub struct ServerHandshake {
+    reader: HeadReader,
+    max_head: usize,
+    max_request_line: usize,
+    max_headers: usize,
+}
+
+impl ServerHandshake {
+    /// A handshake reader with the limits of `config`.
+    pub fn new(config: &Config) -> Self {
+        Self {
+            reader: HeadReader::default(),
+            max_head: config.max_handshake_len,
+            max_request_line: config.max_request_line_len,
+            max_headers: config.max_headers,
+        }
+    }
+
+    /// Feeds the bytes received so far (the buffer only grows between calls
+    /// until a result). On `Ok(Some(request))` the head has been taken out
+    /// of `input` and what follows it is left there.
+    ///
+    /// An `Err` carries the HTTP status to answer with; [`Reject::from`]
+    /// builds the response.
+    pub fn receive(&mut self, input: &mut BytesMut) -> Result<Option<Request>, HandshakeError> {
+        let head_len = match self
+            .reader
+            .poll(input, self.max_head, self.max_request_line)
+        {
+            Ok(Some(len)) => len,
+            Ok(None) => return Ok(None),
+            Err(HeadLimit::Head) => return Err(HandshakeError::HeadTooLarge),
+            Err(HeadLimit::FirstLine) => return Err(HandshakeError::RequestLineTooLong),
+        };
+        let request = parse_request(&input[..head_len], self.max_headers)?;
+        input.advance(head_len);
+        Ok(Some(request))
+    }
+}
+
+fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, HandshakeError> {
+    let mut slots = alloc::vec![httparse::EMPTY_HEADER; max_headers];
+    let mut parsed = httparse::Request::new(&mut slots);
+    match parsed.parse(head) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) => return Err(HandshakeError::Malformed),
+        Err(httparse::Error::TooManyHeaders) => return Err(HandshakeError::TooManyHeaders),
+        Err(_) => return Err(HandshakeError::Malformed),
+    }
+    let method = parsed.method.unwrap_or_default();
+    if method != "GET" {
+        return Err(HandshakeError::MethodNotAllowed);
+    }
+    if parsed.version != Some(1) {
+        return Err(HandshakeError::HttpVersion);
+    }
+    let headers = owned_headers(parsed.headers);
+    let host = match single_value(&headers, "host") {
+        Ok(Some(host)) if !host.is_empty() => String::from_utf8_lossy(host).into_owned(),
+        _ => return Err(HandshakeError::MissingHost),
+    };
+    if !has_token(&headers, "upgrade", "websocket") {
+        return Err(HandshakeError::MissingUpgrade);
+    }
+    if !has_token(&headers, "connection", "upgrade") {
+        return Err(HandshakeError::MissingConnection);
+    }
+    let key = match single_value(&headers, "sec-websocket-key") {
+        Ok(Some(key)) if is_valid_key(key) => String::from_utf8_lossy(key).into_owned(),
+        _ => return Err(HandshakeError::InvalidKey),
+    };
+    match single_value(&headers, "sec-websocket-version") {
+        Ok(Some(b"13")) => {}
+        _ => return Err(HandshakeError::UnsupportedVersion),
+    }
+    let mut protocols: Vec<String> = Vec::new();
+    for offered in list_values(&headers, "sec-websocket-protocol") {
+        let offered = core::str::from_utf8(offered).map_err(|_| HandshakeError::InvalidProtocol)?;
+        if !is_token(offered) || protocols.iter().any(|p| p == offered) {
+            return Err(HandshakeError::InvalidProtocol);
+        }
+        protocols.push(offered.into());
+    }
+    let extensions = list_values(&headers, "sec-websocket-extensions")
+        .map(|e| String::from_utf8_lossy(e).into_owned())
+        .collect();
+    let origin = single_value(&headers, "origin")
+        .ok()
+        .flatten()
+        .map(|o| String::from_utf8_lossy(o).into_owned());
+    Ok(Request {
+        path: parsed.path.unwrap_or("/").into(),
+        host,
+        key,
+        protocols,
+        extensions,
+        origin,
+        headers,
+    })
+}
+
+/// A valid opening handshake request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Request {
+    /// Request target: path and query.
+    pub path: String,
+    /// The `Host` header.
+    pub host: String,
+    /// The `Sec-WebSocket-Key`.
+    pub key: String,
+    /// Subprotocols offered, in the client's order of preference.
+    pub protocols: Vec<String>,
+    /// Extensions offered, one entry per comma-separated offer.
+    pub extensions: Vec<String>,
+    /// The `Origin` header, sent by browsers.
+    pub origin: Option<String>,
+    /// All headers, as received.
+    pub headers: Vec<Header>,
+}
+
+impl Request {
+    /// The first header called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value.as_slice())
+    }
+
+    /// The `101 Switching Protocols` response accepting this request.
+    pub fn accept(&self, accept: &Accept) -> Vec<u8> {
+        let mut out = Vec::with_capacity(160);
+        out.extend_from_slice(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n",
+        );
+        write_header(
+            &mut out,
+            "Sec-WebSocket-Accept",
+            &accept_key(self.key.as_bytes()),
+        );
+        if let Some(protocol) = &accept.protocol {
+            write_header(&mut out, "Sec-WebSocket-Protocol", protocol.as_bytes());
+        }
+        if let Some(extensions) = &accept.extensions {
+            write_header(&mut out, "Sec-WebSocket-Extensions", extensions.as_bytes());
+        }
+        write_extra_headers(&mut out, &accept.headers);
+        out.extend_from_slice(b"\r\n");
+        out
+    }
+}
+
+/// How a server accepts a request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Accept {
+    /// The selected subprotocol: one the client offered, or none.
+    pub protocol: Option<String>,
+    /// The `Sec-WebSocket-Extensions` response value, if any.
+    pub extensions: Option<String>,
+    /// Extra response headers (e.g. `Set-Cookie`). Headers whose name or
+    /// value would break the HTTP head (CR, LF, NUL) are left out.
+    pub headers: Vec<(String, String)>,
+}
+
+/// A refusal: the HTTP response sent instead of `101`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reject {
+    /// Status code (e.g. 401, 403).
+    pub status: u16,
+    /// Extra headers (e.g. `WWW-Authenticate`).
+    pub headers: Vec<(String, String)>,
+    /// Response body.
+    pub body: Vec<u8>,
+}
+
+impl Reject {
+    /// A refusal with `status`, no extra headers and a short text body.
+    pub fn status(status: u16) -> Self {
+        let body = alloc::format!("{status} {}\n", reason_phrase(status)).into_bytes();
+        Self {
+            status,
+            headers: Vec::new(),
+            body,
+        }
+    }
+
+    /// The HTTP response bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(128 + self.body.len());
+        out.extend_from_slice(
+            alloc::format!(
+                "HTTP/1.1 {} {}\r\n",
+                self.status,
+                reason_phrase(self.status)
+            )
+            .as_bytes(),
+        );
+        write_header(&mut out, "Connection", b"close");
+        write_header(&mut out, "Content-Type", b"text/plain; charset=utf-8");
+        write_header(
+            &mut out,
+            "Content-Length",
+            alloc::format!("{}", self.body.len()).as_bytes(),
+        );
+        write_extra_headers(&mut out, &self.headers);
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(&self.body);
+        out
+    }
+}
+
+impl From<&HandshakeError> for Reject {
+    /// The response for a failed request: its status, plus the header
+    /// the RFC asks for (426 names the version we speak, 405 the method).
+    fn from(error: &HandshakeError) -> Self {
+        let mut reject = Self::status(error.http_status().unwrap_or(400));
+        match error {
+            HandshakeError::UnsupportedVersion => {
+                reject
+                    .headers
+                    .push(("Sec-WebSocket-Version".into(), "13".into()));
+                reject.headers.push(("Upgrade".into(), "websocket".into()));
+            }
+            HandshakeError::MethodNotAllowed => reject.headers.push(("Allow".into(), "GET".into())),
+            _ => {}
+        }
+        reject
+    }
+}
+
+/// How a [`crate::Connection`] in the server role answers requests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerPolicy {
+    /// Subprotocols we speak, in our order of preference. The first one the
+    /// client also offered is selected; none if there is no overlap.
+    pub protocols: Vec<String>,
+    /// If set, only these `Origin` values are accepted (403 otherwise);
+    /// requests without an `Origin` (non-browser clients) are accepted.
+    pub allowed_origins: Option<Vec<String>>,
+    /// Extra headers for every accepting response.
+    pub headers: Vec<(String, String)>,
+    /// Hand each valid request to the application ([`crate::Event::Request`])
+    /// and wait for [`crate::Connection::accept`] or
+    /// [`crate::Connection::reject`], e.g. to authenticate.
+    pub defer: bool,
+}
+
+impl ServerPolicy {
+    /// The default answer to `request`: the Origin check, then subprotocol
+    /// selection.
+    pub fn decide(&self, request: &Request) -> Result<Accept, HandshakeError> {
+        if let (Some(allowed), Some(origin)) = (&self.allowed_origins, &request.origin) {
+            if !allowed.iter().any(|a| a.eq_ignore_ascii_case(origin)) {
+                return Err(HandshakeError::OriginNotAllowed);
+            }
+        }
+        let protocol = self
+            .protocols
+            .iter()
+            .find(|ours| request.protocols.contains(ours))
+            .cloned();
+        Ok(Accept {
+            protocol,
+            extensions: None,
+            headers: self.headers.clone(),
+        })
+    }
+}
+
+fn write_extra_headers(out: &mut Vec<u8>, headers: &[(String, String)]) {
+    for (name, value) in headers {
+        if is_token(name) && is_safe_field(value.as_bytes()) {
+            write_header(out, name, value.as_bytes());
+        }
+    }
+}
+
+fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        101 => "Switching Protocols",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        414 => "URI Too Long",
+        426 => "Upgrade Required",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RFC_REQUEST: &[u8] = b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n\
+Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://example.com\r\n\
+Sec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+    fn receive(head: &[u8]) -> Result<Option<Request>, HandshakeError> {
+        ServerHandshake::new(&Config::default()).receive(&mut BytesMut::from(head))
+    }
+
+    fn with(from: &str, to: &str) -> Vec<u8> {
+        let text = core::str::from_utf8(RFC_REQUEST).unwrap();
+        assert!(text.contains(from), "{from}");
+        text.replacen(from, to, 1).into_bytes()
+    }
+
+    #[test]
+    fn rfc6455_section_1_3_request_and_response() {
+        let request = receive(RFC_REQUEST).unwrap().unwrap();
+        assert_eq!(request.path, "/chat");
+        assert_eq!(request.protocols, ["chat", "superchat"]);
+        assert_eq!(request.origin.as_deref(), Some("http://example.com"));
+        let policy = ServerPolicy {
+            protocols: alloc::vec!["chat".into()],
+            ..Default::default()
+        };
+        let response = request.accept(&policy.decide(&request).unwrap());
+        assert_eq!(
+            response,
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn fed_one_byte_at_a_time_leaves_the_bytes_after_the_head() {
+        let mut wire = RFC_REQUEST.to_vec();
+        wire.extend_from_slice(b"\x81\x80abcd");
+        let mut handshake = ServerHandshake::new(&Config::default());
+        let mut input = BytesMut::new();
+        let mut result = None;
+        for &byte in &wire {
+            input.extend_from_slice(&[byte]);
+            if result.is_none() {
+                result = handshake.receive(&mut input).unwrap();
+            }
+        }
+        assert_eq!(result.unwrap().key, "dGhlIHNhbXBsZSBub25jZQ==");
+        assert_eq!(&input[..], b"\x81\x80abcd");
+    }
+
+    #[test]
+    fn each_rule_has_its_status() {
+        let status = |head: Vec<u8>| receive(&head).unwrap_err().http_status().unwrap();
+        assert_eq!(status(with("GET", "POST")), 405);
+        assert_eq!(status(with("HTTP/1.1", "HTTP/1.0")), 400);
+        assert_eq!(status(with("Host: server.example.com\r\n", "")), 400);
+        assert_eq!(status(with("Upgrade: websocket", "Upgrade: h2c")), 400);
+        assert_eq!(
+            status(with("Connection: Upgrade", "Connection: close")),
+            400
+        );
+        assert_eq!(
+            status(with("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", "")),
+            400
+        );
+        assert_eq!(
+            status(with("dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZQ==")),
+            400
+        );
+        assert_eq!(
+            status(with(
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n",
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            )),
+            400
+        );
+        assert_eq!(status(with("Version: 13", "Version: 8")), 426);
+        assert_eq!(status(with("chat, superchat", "chat, chat")), 400);
+        let long_path = alloc::format!("GET /{}", "a".repeat(9000));
+        assert_eq!(status(with("GET /chat", &long_path)), 414);
+        let many: String = (0..101).map(|i| alloc::format!("X-{i}: y\r\n")).collect();
+        assert_eq!(status(with("Origin", &(many + "Origin"))), 431);
+        let big = alloc::format!("X-Big: {}\r\nOrigin", "b".repeat(17000));
+        assert_eq!(status(with("Origin", &big)), 431);
+    }
+
+    #[test]
+    fn tokens_are_case_insensitive_and_lists_are_split() {
+        let head = with("Connection: Upgrade", "Connection: keep-alive, UPGRADE");
+        let head = String::from_utf8(head)
+            .unwrap()
+            .replace("Upgrade: websocket", "upgrade: WebSocket");
+        assert!(receive(head.as_bytes()).unwrap().is_some());
+    }
+
+    #[test]
+    fn version_426_names_the_version_we_speak() {
+        let response = Reject::from(&HandshakeError::UnsupportedVersion).to_bytes();
+        let text = String::from_utf8(response).unwrap();
+        assert!(text.starts_with("HTTP/1.1 426 Upgrade Required\r\n"));
+        assert!(text.contains("\r\nSec-WebSocket-Version: 13\r\n"));
+    }
+
+    #[test]
+    fn origin_policy() {
+        let request = receive(RFC_REQUEST).unwrap().unwrap();
+        let policy = ServerPolicy {
+            allowed_origins: Some(alloc::vec!["http://other.com".into()]),
+            ..Default::default()
+        };
+        assert_eq!(
+            policy.decide(&request),
+            Err(HandshakeError::OriginNotAllowed)
+        );
+        let policy = ServerPolicy {
+            allowed_origins: Some(alloc::vec!["HTTP://EXAMPLE.COM".into()]),
+            ..Default::default()
+        };
+        assert!(policy.decide(&request).is_ok());
+    }
+
+    #[test]
+    fn unsafe_extra_headers_are_left_out() {
+        let request = receive(RFC_REQUEST).unwrap().unwrap();
+        let accept = Accept {
+            headers: alloc::vec![
+                ("X-Ok".into(), "1".into()),
+                ("X-Bad".into(), "a\r\nSet-Cookie: x".into())
+            ],
+            ..Default::default()
+        };
+        let text = String::from_utf8(request.accept(&accept)).unwrap();
+        assert!(text.contains("X-Ok: 1\r\n") && !text.contains("X-Bad"));
+    }
+}

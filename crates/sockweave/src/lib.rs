@@ -1,0 +1,148 @@
+//! # sockweave: a sans-IO WebSocket engine
+//!
+//! This crate turns bytes into events and calls into bytes, for both ends
+//! of RFC 6455: framing, masking, fragmentation, UTF-8 validation, ping and
+//! pong, the closing handshake, the HTTP/1.1 opening handshake and the
+//! connection state machine. It does no I/O, spawns nothing, reads no clock
+//! and draws no random numbers: the caller moves bytes, passes the time
+//! in and supplies randomness. It is `#![no_std]` with `alloc`.
+//!
+//! ```text
+//!            socket reads                               socket writes
+//!                 │                                          ▲
+//!                 ▼                                          │
+//!   receive(&mut BytesMut, now) ──► Connection ──► transmit() / advance_transmit(n)
+//!   receive_eof(now)                 │    ▲        poll_transmit(&mut Vec<u8>)
+//!   handle_timeout(now)              │    │
+//!                                    ▼    │ send(msg) ping(..) close(code, reason, now)
+//!                           poll_event()  │ accept(..) reject(..)
+//!                                    │    │
+//!                                    ▼    │
+//!                                 application
+//! ```
+//!
+//! ## The drive loop
+//!
+//! After *any* call that takes `&mut self` (receive, send, close, a
+//! timeout, …):
+//!
+//! 1. drain [`Connection::poll_event`] until it returns `None`;
+//! 2. write out [`Connection::transmit`] and report what the socket took
+//!    with [`Connection::advance_transmit`] (or copy it all with
+//!    [`Connection::poll_transmit`]); pongs and close replies are queued
+//!    here by the core, so a loop that only reads still flushes them;
+//! 3. re-arm the timer from [`Connection::poll_timeout`] and call
+//!    [`Connection::handle_timeout`] when it fires;
+//! 4. when [`Connection::ready_state`] is [`ReadyState::Closed`], flush
+//!    what is left to write (best effort) and close the socket.
+//!
+//! No call depends on another having been made first; the order above is
+//! only what keeps latency low. Reads go into a `BytesMut` the caller owns:
+//! `receive` takes complete frames out of it (a single-frame message is
+//! handed on without a copy) and leaves an incomplete one in place.
+//!
+//! ```
+//! use bytes::BytesMut;
+//! use sockweave::{ClientRequest, Config, Connection, Event, Instant, Message, ServerPolicy};
+//!
+//! let now = Instant::ZERO;
+//! let request = ClientRequest::new("ws://localhost/chat").unwrap();
+//! let mut client = Connection::client(&request, Config::default(), |buf: &mut [u8]| buf.fill(7), now);
+//! let mut server = Connection::server(ServerPolicy::default(), Config::default(), now);
+//!
+//! // One round of the drive loop for each side, over an in-memory "link".
+//! fn pump(from: &mut Connection, to: &mut Connection, now: Instant) {
+//!     let mut wire = Vec::new();
+//!     from.poll_transmit(&mut wire);
+//!     let mut input = BytesMut::from(&wire[..]);
+//!     to.receive(&mut input, now);
+//! }
+//!
+//! pump(&mut client, &mut server, now); // request
+//! pump(&mut server, &mut client, now); // 101 response
+//! assert!(matches!(client.poll_event(), Some(Event::Open(_))));
+//! assert!(matches!(server.poll_event(), Some(Event::Open(_))));
+//!
+//! client.send("hello").unwrap();
+//! pump(&mut client, &mut server, now);
+//! assert_eq!(server.poll_event(), Some(Event::Message(Message::from("hello"))));
+//! ```
+//!
+//! ## Layers
+//!
+//! - [`frame`]: zero-allocation header decoding (`Partial` on short input)
+//!   and encoding, usable on its own as a frame codec.
+//! - [`mask`], [`utf8`]: in-place masking with a phase offset, and
+//!   incremental fail-fast UTF-8 validation.
+//! - [`handshake`]: client and server opening handshakes, each its own
+//!   machine, usable without [`Connection`] (e.g. inside an HTTP server).
+//! - [`Connection`]: everything above plus the state machine.
+//!
+//! ## What it leaves out
+//!
+//! Sockets, TLS, DNS and timers belong to the adapters
+//! (`sockweave-std`, `sockweave-tokio`, `sockweave-mio`). Extensions
+//! (permessage-deflate) are not negotiated yet: offers are ignored, and
+//! RSV bits fail the connection.
+//!
+//! ## Safety
+//!
+//! `unsafe` is denied crate-wide. The one exception is [`Text::as_str`],
+//! which skips revalidating bytes that [`utf8::Validator`] already
+//! checked; `mask` vectorises without it.
+
+#![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod close;
+pub mod config;
+mod connection;
+pub mod error;
+pub mod event;
+pub mod frame;
+pub mod handshake;
+pub mod mask;
+pub mod message;
+pub mod time;
+pub mod utf8;
+
+pub use bytes::{Bytes, BytesMut};
+pub use close::CloseCode;
+pub use config::{Config, Keepalive};
+pub use connection::{Connection, ReadyState};
+pub use error::{Error, ProtocolError, SendError, Timeout};
+pub use event::{CloseEvent, Event, Fragment, Open};
+pub use handshake::{Accept, ClientRequest, HandshakeError, Reject, Request, ServerPolicy};
+pub use message::{Kind, Message};
+pub use time::Instant;
+pub use utf8::Text;
+
+/// Which end of the connection we are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// We opened the connection; we mask what we send.
+    Client,
+    /// We accepted it; the peer masks what it sends.
+    Server,
+}
+
+/// A source of randomness for masking keys and handshake nonces.
+///
+/// RFC 6455 §5.3 asks for mask keys an intermediary cannot predict, so
+/// adapters pass a cryptographically secure generator (e.g. `rand`'s
+/// `ThreadRng` through a closure); tests pass a fixed one so that wire
+/// bytes are reproducible.
+pub trait Entropy: Send {
+    /// Fills `buf` with random bytes.
+    fn fill(&mut self, buf: &mut [u8]);
+}
+
+impl<F: FnMut(&mut [u8]) + Send> Entropy for F {
+    fn fill(&mut self, buf: &mut [u8]) {
+        self(buf)
+    }
+}
