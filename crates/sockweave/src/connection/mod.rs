@@ -266,8 +266,6 @@ impl Connection {
             }
             Phase::Refusing { .. } => self.finish(false),
             Phase::Open => {
-                let mid = self.reader.is_mid_message();
-                let _ = mid;
                 self.report(Error::TransportClosed);
                 self.finish(false);
             }
@@ -474,13 +472,18 @@ impl Connection {
 
     /// Appends every waiting byte to `out` and returns how many there were.
     pub fn poll_transmit(&mut self, out: &mut alloc::vec::Vec<u8>) -> usize {
-        let n = self.out.len();
-        out.reserve(n);
-        for chunk in self.out.chunks() {
-            out.extend_from_slice(chunk);
+        let mut total = 0;
+        // Writing may release a held-back pong: loop until nothing is left.
+        while !self.out.is_empty() {
+            let n = self.out.len();
+            out.reserve(n);
+            for chunk in self.out.chunks() {
+                out.extend_from_slice(chunk);
+            }
+            self.advance_transmit(n);
+            total += n;
         }
-        self.advance_transmit(n);
-        n
+        total
     }
 
     /// When [`Connection::handle_timeout`] should next be called.

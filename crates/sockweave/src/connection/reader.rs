@@ -81,11 +81,6 @@ impl Reader {
         }
     }
 
-    /// Whether a frame or message is partly received.
-    pub(super) fn is_mid_message(&self) -> bool {
-        self.frame.is_some() || self.message.is_some()
-    }
-
     /// Takes the next item out of `input`, `None` when more bytes are needed.
     pub(super) fn next(&mut self, input: &mut BytesMut) -> Result<Option<Item>, ProtocolError> {
         if let Some(item) = self.queued.take() {

@@ -1,1 +1,570 @@
+use super::*;
+use crate::error::ProtocolError;
+use crate::frame::{FrameHeader, encode_frame};
+use crate::handshake::ClientRequest;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::time::Duration;
 
+const T0: Instant = Instant::ZERO;
+
+fn zeros(buf: &mut [u8]) {
+    buf.fill(0);
+}
+
+/// A masked client frame, as a server receives it.
+fn client_frame(opcode: OpCode, fin: bool, payload: &[u8]) -> Vec<u8> {
+    let header = FrameHeader {
+        fin,
+        rsv: 0,
+        opcode,
+        mask: Some([1, 2, 3, 4]),
+        payload_len: 0,
+    };
+    let mut out = Vec::new();
+    encode_frame(&header, payload, &mut out);
+    out
+}
+
+fn server() -> Connection {
+    Connection::established_server(Config::default(), T0)
+}
+
+fn feed(conn: &mut Connection, bytes: &[u8]) -> Vec<Event> {
+    let mut input = BytesMut::from(bytes);
+    conn.receive(&mut input, T0);
+    events(conn)
+}
+
+/// Feeds `bytes` in two reads into one buffer, split at `cut`.
+fn feed_split(conn: &mut Connection, bytes: &[u8], cut: usize) -> Vec<Event> {
+    let mut input = BytesMut::from(&bytes[..cut]);
+    conn.receive(&mut input, T0);
+    input.extend_from_slice(&bytes[cut..]);
+    conn.receive(&mut input, T0);
+    assert!(input.is_empty());
+    events(conn)
+}
+
+fn events(conn: &mut Connection) -> Vec<Event> {
+    core::iter::from_fn(|| conn.poll_event()).collect()
+}
+
+fn wire(conn: &mut Connection) -> Vec<u8> {
+    let mut out = Vec::new();
+    conn.poll_transmit(&mut out);
+    out
+}
+
+fn text(s: &str) -> Event {
+    Event::Message(Message::from(s))
+}
+
+fn closed(code: u16, was_clean: bool) -> Event {
+    Event::Closed(CloseEvent {
+        code: CloseCode(code),
+        reason: String::new(),
+        was_clean,
+    })
+}
+
+/// Expects `bytes` to fail a server with `code`: the error, our close
+/// frame with that code, and CLOSED once it is written.
+fn assert_fails_with(bytes: &[u8], code: u16) {
+    let mut conn = server();
+    let evs = feed(&mut conn, bytes);
+    assert!(
+        matches!(evs.last(), Some(Event::Error(Error::Protocol(_)))),
+        "{evs:?}"
+    );
+    assert_eq!(conn.ready_state(), ReadyState::Closing);
+    let out = wire(&mut conn);
+    assert_eq!(out[0], 0x88, "a close frame");
+    assert_eq!(
+        u16::from_be_bytes([out[2], out[3]]),
+        code,
+        "close code for {bytes:x?}"
+    );
+    assert_eq!(conn.ready_state(), ReadyState::Closed);
+    assert_eq!(events(&mut conn), [closed(1006, false)]);
+}
+
+#[test]
+fn single_frame_messages_at_every_split_point() {
+    let mut bytes = client_frame(OpCode::Text, true, "héllo 𝄞".as_bytes());
+    bytes.extend(client_frame(OpCode::Binary, true, &[0xff; 300]));
+    bytes.extend(client_frame(OpCode::Ping, true, b"p"));
+    let expected = [
+        text("héllo 𝄞"),
+        Event::Message(Message::Binary(Bytes::from(vec![0xff; 300]))),
+        Event::Ping(Bytes::from_static(b"p")),
+    ];
+    for cut in 0..=bytes.len() {
+        let mut conn = server();
+        assert_eq!(
+            feed_split(&mut conn, &bytes, cut),
+            expected,
+            "split at {cut}"
+        );
+    }
+    // And one byte at a time.
+    let mut conn = server();
+    let mut input = BytesMut::new();
+    for &b in &bytes {
+        input.extend_from_slice(&[b]);
+        conn.receive(&mut input, T0);
+    }
+    assert_eq!(events(&mut conn), expected);
+}
+
+#[test]
+fn fragmented_message_with_interleaved_control_frames() {
+    let mut bytes = client_frame(OpCode::Text, false, b"Hel");
+    bytes.extend(client_frame(OpCode::Ping, true, b"1"));
+    bytes.extend(client_frame(OpCode::Continuation, false, b"lo, "));
+    bytes.extend(client_frame(OpCode::Pong, true, b"2"));
+    bytes.extend(client_frame(OpCode::Continuation, true, "wörld".as_bytes()));
+    for cut in 0..=bytes.len() {
+        let mut conn = server();
+        let evs = feed_split(&mut conn, &bytes, cut);
+        assert_eq!(
+            evs,
+            [
+                Event::Ping(Bytes::from_static(b"1")),
+                Event::Pong(Bytes::from_static(b"2")),
+                text("Hello, wörld")
+            ]
+        );
+        assert_eq!(wire(&mut conn), b"\x8a\x011", "the pong");
+    }
+}
+
+#[test]
+fn framing_violations_close_with_1002() {
+    assert_fails_with(&client_frame(OpCode::Continuation, true, b"x"), 1002);
+    let mut nested = client_frame(OpCode::Text, false, b"a");
+    nested.extend(client_frame(OpCode::Text, true, b"b"));
+    assert_fails_with(&nested, 1002);
+    assert_fails_with(b"\x83\x80\0\0\0\0", 1002); // reserved opcode
+    assert_fails_with(b"\xc1\x80\0\0\0\0", 1002); // RSV1 without extension
+    assert_fails_with(b"\x81\x00", 1002); // unmasked from a client
+    assert_fails_with(b"\x09\x80\0\0\0\0", 1002); // fragmented ping
+    assert_fails_with(b"\x89\xfe\0\x7e\0\0\0\0", 1002); // ping of 126 bytes
+}
+
+#[test]
+fn invalid_utf8_fails_fast_mid_frame() {
+    // A 1000-byte text frame whose 3rd byte is invalid: the failure comes
+    // with the first 8 bytes, long before the frame is complete.
+    let mut payload = vec![b'a'; 1000];
+    payload[2] = 0xff;
+    let frame = client_frame(OpCode::Text, true, &payload);
+    let mut conn = server();
+    let evs = feed(&mut conn, &frame[..8 + 3]);
+    assert_eq!(
+        evs,
+        [Event::Error(Error::Protocol(ProtocolError::InvalidUtf8))]
+    );
+    assert_eq!(&wire(&mut conn)[2..4], b"\x03\xef");
+    // Also inside a fragmented message, and at the end of one.
+    let mut bytes = client_frame(OpCode::Text, false, b"ok");
+    bytes.extend(client_frame(OpCode::Continuation, false, b"\xce"));
+    bytes.extend(client_frame(OpCode::Continuation, true, b""));
+    assert_fails_with(&bytes, 1007);
+    assert_fails_with(&client_frame(OpCode::Text, false, b"\xed\xa0\x80"), 1007);
+}
+
+#[test]
+fn close_frame_rules() {
+    assert_fails_with(&client_frame(OpCode::Close, true, b"\x03"), 1002);
+    assert_fails_with(
+        &client_frame(OpCode::Close, true, &999u16.to_be_bytes()),
+        1002,
+    );
+    assert_fails_with(
+        &client_frame(OpCode::Close, true, &1005u16.to_be_bytes()),
+        1002,
+    );
+    assert_fails_with(
+        &client_frame(OpCode::Close, true, &5000u16.to_be_bytes()),
+        1002,
+    );
+    assert_fails_with(&client_frame(OpCode::Close, true, b"\x03\xe8\xff"), 1007);
+}
+
+#[test]
+fn peer_close_is_echoed_and_the_server_closes_first() {
+    let mut conn = server();
+    let evs = feed(
+        &mut conn,
+        &client_frame(OpCode::Close, true, b"\x0f\xa0bye"),
+    );
+    assert!(evs.is_empty());
+    assert_eq!(conn.ready_state(), ReadyState::Closing);
+    assert_eq!(conn.send("late"), Err(SendError::Closing));
+    assert_eq!(wire(&mut conn), b"\x88\x02\x0f\xa0");
+    assert_eq!(conn.ready_state(), ReadyState::Closed);
+    let evs = events(&mut conn);
+    assert_eq!(
+        evs,
+        [Event::Closed(CloseEvent {
+            code: CloseCode(4000),
+            reason: "bye".into(),
+            was_clean: true
+        })]
+    );
+}
+
+#[test]
+fn empty_close_surfaces_as_1005_and_is_echoed_empty() {
+    let mut conn = server();
+    feed(&mut conn, &client_frame(OpCode::Close, true, b""));
+    assert_eq!(wire(&mut conn), b"\x88\x00");
+    assert_eq!(events(&mut conn), [closed(1005, true)]);
+}
+
+#[test]
+fn nothing_is_sent_or_read_after_our_close_frame() {
+    let mut conn = server();
+    conn.close(CloseCode::NORMAL, "done", T0).unwrap();
+    assert_eq!(conn.send("x"), Err(SendError::Closing));
+    assert_eq!(conn.ping(b""), Err(SendError::Closing));
+    // A ping arriving now is reported, but not answered.
+    let mut bytes = client_frame(OpCode::Ping, true, b"p");
+    bytes.extend(client_frame(OpCode::Close, true, b"\x03\xe8"));
+    bytes.extend(client_frame(OpCode::Text, true, b"after close"));
+    let evs = feed(&mut conn, &bytes);
+    assert_eq!(evs, [Event::Ping(Bytes::from_static(b"p"))]);
+    assert_eq!(wire(&mut conn), b"\x88\x06\x03\xe8done");
+    assert_eq!(events(&mut conn), [closed(1000, true)]);
+}
+
+#[test]
+fn local_close_arguments_are_checked() {
+    let mut conn = server();
+    assert_eq!(
+        conn.close(CloseCode(1005 + 1), "", T0),
+        Err(SendError::InvalidCloseCode(1006))
+    );
+    assert_eq!(
+        conn.close(CloseCode(2999), "", T0),
+        Err(SendError::InvalidCloseCode(2999))
+    );
+    let long = "é".repeat(62);
+    assert_eq!(
+        conn.close(CloseCode::NORMAL, &long, T0),
+        Err(SendError::ReasonTooLong(124))
+    );
+    assert_eq!(
+        conn.close(CloseCode::NO_STATUS, "x", T0),
+        Err(SendError::ReasonTooLong(1))
+    );
+    conn.close(CloseCode::NO_STATUS, "", T0).unwrap();
+    assert_eq!(wire(&mut conn), b"\x88\x00");
+}
+
+#[test]
+fn message_limits_apply_before_the_payload_arrives() {
+    let config = Config {
+        max_message_len: 100,
+        max_fragments: 3,
+        ..Config::default()
+    };
+    let mut conn = Connection::established_server(config.clone(), T0);
+    // Only the header of a 101-byte frame: enough to refuse it.
+    let frame = client_frame(OpCode::Binary, true, &[0; 101]);
+    let evs = feed(&mut conn, &frame[..8]);
+    assert!(matches!(
+        evs[..],
+        [Event::Error(Error::Protocol(
+            ProtocolError::MessageTooLarge { len: 101, max: 100 }
+        ))]
+    ));
+    assert_eq!(&wire(&mut conn)[2..4], &1009u16.to_be_bytes());
+
+    // Exactly the limit passes, across fragments too.
+    let mut conn = Connection::established_server(config.clone(), T0);
+    let mut bytes = client_frame(OpCode::Binary, false, &[1; 50]);
+    bytes.extend(client_frame(OpCode::Continuation, true, &[2; 50]));
+    assert!(matches!(feed(&mut conn, &bytes)[..], [Event::Message(ref m)] if m.len() == 100));
+
+    let mut bytes = client_frame(OpCode::Binary, false, &[1; 50]);
+    bytes.extend(client_frame(OpCode::Continuation, true, &[2; 51]));
+    assert_fails_with_config(config.clone(), &bytes, 1009);
+
+    let mut bytes = client_frame(OpCode::Binary, false, b"a");
+    for _ in 0..3 {
+        bytes.extend(client_frame(OpCode::Continuation, false, b"a"));
+    }
+    assert_fails_with_config(config, &bytes, 1008);
+}
+
+fn assert_fails_with_config(config: Config, bytes: &[u8], code: u16) {
+    let mut conn = Connection::established_server(config, T0);
+    feed(&mut conn, bytes);
+    let out = wire(&mut conn);
+    assert_eq!(u16::from_be_bytes([out[2], out[3]]), code);
+}
+
+#[test]
+fn frame_limit_applies_to_the_declared_length() {
+    let config = Config {
+        max_frame_len: 10,
+        ..Config::default()
+    };
+    assert_fails_with_config(
+        config,
+        b"\x82\xff\x7f\xff\xff\xff\xff\xff\xff\xff\0\0\0\0",
+        1009,
+    );
+}
+
+#[test]
+fn a_ping_flood_keeps_at_most_two_pongs() {
+    let mut conn = server();
+    let mut bytes = Vec::new();
+    for i in 0..1000u16 {
+        bytes.extend(client_frame(OpCode::Ping, true, &i.to_be_bytes()));
+    }
+    feed(&mut conn, &bytes);
+    // First pong queued; the rest collapse into the latest one.
+    assert_eq!(wire(&mut conn), b"\x8a\x02\x00\x00\x8a\x02\x03\xe7");
+    assert!(wire(&mut conn).is_empty());
+}
+
+#[test]
+fn full_queue_hands_the_message_back() {
+    let config = Config {
+        max_queued: 100,
+        ..Config::default()
+    };
+    let mut conn = Connection::established_server(config, T0);
+    conn.send(Message::Binary(Bytes::from(vec![0; 150])))
+        .unwrap(); // an empty queue takes anything
+    let refused = Message::Binary(Bytes::from_static(b"x"));
+    assert_eq!(
+        conn.send(refused.clone()),
+        Err(SendError::Full(refused.clone()))
+    );
+    assert_eq!(conn.buffered_amount(), 150);
+    conn.advance_transmit(4 + 100);
+    assert_eq!(conn.buffered_amount(), 50);
+    wire(&mut conn);
+    assert_eq!(conn.buffered_amount(), 0);
+    conn.send(refused).unwrap();
+}
+
+#[test]
+fn client_handshake_then_frames_in_the_same_read() {
+    let request = ClientRequest::new("ws://example.com/chat").unwrap();
+    let mut conn = Connection::client(&request, Config::default(), |b: &mut [u8]| b.fill(0), T0);
+    assert_eq!(conn.ready_state(), ReadyState::Connecting);
+    assert_eq!(conn.send("early"), Err(SendError::NotOpen));
+    let request_bytes = wire(&mut conn);
+    assert!(request_bytes.starts_with(b"GET /chat HTTP/1.1\r\nHost: example.com\r\n"));
+    let response =
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Accept: ICX+Yqv66kxgM0FcWaLWlFLwTAI=\r\n\r\n\x81\x02hi";
+    let evs = feed(&mut conn, response);
+    assert_eq!(evs, [Event::Open(Open::default()), text("hi")]);
+    assert_eq!(conn.ready_state(), ReadyState::Open);
+}
+
+#[test]
+fn client_waits_for_the_server_to_close_the_transport() {
+    let mut conn = Connection::established_client(Config::default(), zeros, T0);
+    conn.close(CloseCode::NORMAL, "", T0).unwrap();
+    assert_eq!(wire(&mut conn), b"\x88\x82\0\0\0\0\x03\xe8");
+    feed(&mut conn, b"\x88\x02\x03\xe8");
+    assert_eq!(
+        conn.ready_state(),
+        ReadyState::Closing,
+        "the server closes TCP first"
+    );
+    assert_eq!(conn.poll_timeout(), Some(T0 + Duration::from_secs(5)));
+    conn.receive_eof(T0);
+    assert_eq!(events(&mut conn), [closed(1000, true)]);
+}
+
+#[test]
+fn close_timeout_bounds_the_wait_for_the_peer() {
+    let mut conn = server();
+    conn.close(CloseCode::NORMAL, "", T0).unwrap();
+    wire(&mut conn);
+    conn.handle_timeout(T0 + Duration::from_secs(4));
+    assert_eq!(conn.ready_state(), ReadyState::Closing);
+    conn.handle_timeout(T0 + Duration::from_secs(5));
+    assert_eq!(conn.ready_state(), ReadyState::Closed);
+    assert_eq!(
+        events(&mut conn),
+        [
+            Event::Error(Error::Timeout(Timeout::Close)),
+            closed(1006, false)
+        ]
+    );
+}
+
+#[test]
+fn handshake_timeout() {
+    let mut conn = Connection::server(ServerPolicy::default(), Config::default(), T0);
+    assert_eq!(conn.poll_timeout(), Some(T0 + Duration::from_secs(10)));
+    conn.handle_timeout(T0 + Duration::from_secs(10));
+    assert_eq!(
+        events(&mut conn),
+        [
+            Event::Error(Error::Timeout(Timeout::Handshake)),
+            closed(1006, false)
+        ]
+    );
+}
+
+#[test]
+fn keepalive_pings_and_fails_without_an_answer() {
+    let keepalive = crate::config::Keepalive {
+        interval: Duration::from_secs(30),
+        timeout: Duration::from_secs(10),
+    };
+    let config = Config {
+        keepalive: Some(keepalive),
+        ..Config::default()
+    };
+    let mut conn = Connection::established_server(config, T0);
+    let ping_at = T0 + Duration::from_secs(30);
+    assert_eq!(conn.poll_timeout(), Some(ping_at));
+    conn.handle_timeout(ping_at);
+    assert_eq!(wire(&mut conn), b"\x89\x00");
+    assert_eq!(conn.poll_timeout(), Some(ping_at + Duration::from_secs(10)));
+    conn.handle_timeout(ping_at + Duration::from_secs(10));
+    assert_eq!(
+        events(&mut conn),
+        [Event::Error(Error::Timeout(Timeout::Pong))]
+    );
+    assert_eq!(&wire(&mut conn)[2..4], b"\x03\xe9");
+}
+
+#[test]
+fn dropped_transport_is_abnormal() {
+    let mut conn = server();
+    conn.receive_eof(T0);
+    assert_eq!(
+        events(&mut conn),
+        [Event::Error(Error::TransportClosed), closed(1006, false)]
+    );
+}
+
+#[test]
+fn deferred_server_decisions() {
+    let request = b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: a\r\n\r\n";
+    let policy = ServerPolicy {
+        defer: true,
+        ..ServerPolicy::default()
+    };
+    let mut conn = Connection::server(policy.clone(), Config::default(), T0);
+    assert!(matches!(feed(&mut conn, request)[..], [Event::Request(_)]));
+    assert_eq!(
+        conn.accept(Accept {
+            protocol: Some("b".into()),
+            ..Accept::default()
+        }),
+        Err(SendError::ProtocolNotOffered("b".into()))
+    );
+    conn.accept(Accept {
+        protocol: Some("a".into()),
+        ..Accept::default()
+    })
+    .unwrap();
+    assert_eq!(conn.protocol(), Some("a"));
+    assert!(wire(&mut conn).starts_with(b"HTTP/1.1 101 "));
+
+    let mut conn = Connection::server(policy, Config::default(), T0);
+    feed(&mut conn, request);
+    events(&mut conn);
+    let mut reject = Reject::status(401);
+    reject
+        .headers
+        .push(("WWW-Authenticate".into(), "Bearer".into()));
+    conn.reject(reject).unwrap();
+    let response = String::from_utf8(wire(&mut conn)).unwrap();
+    assert!(
+        response.starts_with("HTTP/1.1 401 Unauthorized\r\n")
+            && response.contains("WWW-Authenticate: Bearer")
+    );
+    assert_eq!(
+        events(&mut conn),
+        [
+            Event::Error(Error::Handshake(HandshakeError::Refused(401))),
+            closed(1006, false)
+        ]
+    );
+}
+
+#[test]
+fn bad_requests_get_an_http_answer_then_close() {
+    let mut conn = Connection::server(ServerPolicy::default(), Config::default(), T0);
+    feed(&mut conn, b"POST / HTTP/1.1\r\nHost: h\r\n\r\n");
+    let response = String::from_utf8(wire(&mut conn)).unwrap();
+    assert!(response.starts_with("HTTP/1.1 405 "), "{response}");
+    assert_eq!(conn.ready_state(), ReadyState::Closed);
+}
+
+#[test]
+fn streaming_mode_delivers_utf8_pieces() {
+    let config = Config {
+        streaming: true,
+        ..Config::default()
+    };
+    let payload = "a€b".as_bytes(); // € is 3 bytes
+    let frame = client_frame(OpCode::Text, true, payload);
+    for cut in 6..frame.len() {
+        let mut conn = Connection::established_server(config.clone(), T0);
+        let evs = feed_split(&mut conn, &frame, cut);
+        let mut joined = String::new();
+        for ev in &evs {
+            let Event::Fragment(f) = ev else {
+                panic!("{ev:?}")
+            };
+            joined.push_str(core::str::from_utf8(&f.data).expect("each piece is UTF-8"));
+        }
+        assert_eq!(joined, "a€b", "cut {cut}");
+        let Event::Fragment(first) = &evs[0] else {
+            unreachable!()
+        };
+        let Event::Fragment(last) = evs.last().unwrap() else {
+            unreachable!()
+        };
+        assert!(first.first && last.last);
+    }
+}
+
+#[test]
+fn fragmented_sending() {
+    let mut conn = server();
+    conn.send_fragment("ab", false).unwrap();
+    assert_eq!(conn.send("x"), Err(SendError::FragmentOutOfOrder));
+    assert_eq!(
+        conn.send_fragment(Message::Binary(Bytes::new()), true),
+        Err(SendError::FragmentOutOfOrder)
+    );
+    conn.send_fragment("c", true).unwrap();
+    assert_eq!(wire(&mut conn), b"\x01\x02ab\x80\x01c");
+}
+
+#[test]
+fn client_masks_every_frame_with_fresh_keys() {
+    let mut counter = 0u8;
+    let mut conn = Connection::established_client(
+        Config::default(),
+        move |b: &mut [u8]| {
+            counter += 1;
+            b.fill(counter);
+        },
+        T0,
+    );
+    conn.send("aa").unwrap();
+    conn.send("aa").unwrap();
+    assert_eq!(
+        wire(&mut conn),
+        b"\x81\x82\x01\x01\x01\x01\x60\x60\x81\x82\x02\x02\x02\x02\x63\x63"
+    );
+}
