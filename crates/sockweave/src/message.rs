@@ -4,7 +4,7 @@ use crate::utf8::Text;
 use bytes::Bytes;
 
 /// A complete data message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Message {
     /// A text message: valid UTF-8.
     Text(Text),
@@ -81,6 +81,24 @@ impl From<alloc::vec::Vec<u8>> for Message {
 impl From<&[u8]> for Message {
     fn from(bytes: &[u8]) -> Self {
         Self::Binary(Bytes::copy_from_slice(bytes))
+    }
+}
+
+impl core::fmt::Debug for Message {
+    /// Shows the kind, the length and at most the first 64 bytes: a 16 MiB
+    /// message in a panic message helps nobody.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        const SHOWN: usize = 64;
+        let bytes = self.as_bytes();
+        let shown = &bytes[..bytes.len().min(SHOWN)];
+        let more = if bytes.len() > SHOWN { "…" } else { "" };
+        match self {
+            Self::Text(_) => {
+                let text = alloc::string::String::from_utf8_lossy(shown);
+                write!(f, "Text({} bytes: {text:?}{more})", bytes.len())
+            }
+            Self::Binary(_) => write!(f, "Binary({} bytes: {shown:02x?}{more})", bytes.len()),
+        }
     }
 }
 

@@ -1,0 +1,6 @@
+//! sockweave's integration tests: one binary, one module per area.
+
+mod model;
+mod pair;
+mod tungstenite_peer;
+mod vectors;
