@@ -19,6 +19,16 @@
 //!   transport ([`Connection::receive_eof`]) or for the close timeout.
 //! - CLOSED: the transport should be closed. [`Event::Closed`] has been
 //!   reported, exactly once.
+//!
+//! ## Events are a timeline
+//!
+//! `receive` decodes everything it is given, but the reactions that
+//! change state (answering a ping, echoing a close frame, failing on a
+//! protocol error, ending at EOF) take effect when the application reaches
+//! them in [`Connection::poll_event`]. So while handling a message that
+//! arrived before a close frame or a bad frame, the connection is still
+//! OPEN and a reply to that message goes out before the close frame, in
+//! the order a peer expects (Autobahn's strict cases check exactly this).
 
 mod outbound;
 mod reader;
@@ -70,6 +80,26 @@ enum Phase {
     Closed,
 }
 
+/// What [`Connection::poll_event`] hands out next: an event, or a
+/// reaction that takes effect when the application reaches it.
+#[derive(Debug)]
+enum Queued {
+    Event(Event),
+    /// Report the ping after queueing its pong.
+    Ping(Bytes),
+    /// The peer's close frame: echo it.
+    PeerClose(Option<(CloseCode, String)>, Instant),
+    /// Fail the connection and report why.
+    Fail(Error, Instant),
+    /// The transport ended.
+    Eof,
+}
+
+/// Pongs that may wait unwritten at once, each answering its own ping; past
+/// that, later pings collapse into one reply to the latest (§5.5.3), so a
+/// ping flood cannot grow memory.
+const MAX_UNWRITTEN_PONGS: usize = 16;
+
 /// A WebSocket connection without I/O. See the [crate docs](crate) for the
 /// drive loop.
 pub struct Connection {
@@ -79,19 +109,21 @@ pub struct Connection {
     reader: Reader,
     out: Outbound,
     entropy: Option<Box<dyn Entropy>>,
-    events: VecDeque<Event>,
+    events: VecDeque<Queued>,
     negotiated: Open,
     /// Wire offset where our close frame ends, once queued.
     close_sent: Option<u64>,
     /// The peer's close frame: its code (`NO_STATUS` if empty) and reason.
     close_received: Option<(CloseCode, String)>,
+    /// No more frames are read: a close frame or a violation was seen.
+    reader_done: bool,
     failed: bool,
     error: Option<Error>,
     /// Kind of the message being sent in pieces, if any.
     sending: Option<Kind>,
-    /// Wire offset of the end of the pong queued and not yet written.
-    pong_end: Option<u64>,
-    /// The latest ping received while a pong was still waiting to be written.
+    /// Wire offsets of the ends of pongs queued and not yet written.
+    pongs: VecDeque<u64>,
+    /// The latest ping received while `MAX_UNWRITTEN_PONGS` pongs waited.
     pong_pending: Option<Bytes>,
     handshake_deadline: Option<Instant>,
     close_deadline: Option<Instant>,
@@ -189,10 +221,11 @@ impl Connection {
             negotiated: Open::default(),
             close_sent: None,
             close_received: None,
+            reader_done: false,
             failed: false,
             error: None,
             sending: None,
-            pong_end: None,
+            pongs: VecDeque::new(),
             pong_pending: None,
             handshake_deadline: None,
             close_deadline: None,
@@ -230,8 +263,7 @@ impl Connection {
                 Phase::Server(handshake, policy) => match handshake.receive(input) {
                     Ok(None) => return,
                     Ok(Some(request)) if policy.defer => {
-                        self.events
-                            .push_back(Event::Request(Box::new(request.clone())));
+                        self.push(Event::Request(Box::new(request.clone())));
                         self.phase = Phase::Deciding(Box::new(request));
                         return;
                     }
@@ -245,19 +277,31 @@ impl Connection {
                 Phase::Open | Phase::Closing => break,
             }
         }
-        while self.close_received.is_none() && !self.failed {
+        while !self.reader_done {
             match self.reader.next(input) {
                 Ok(Some(item)) => self.handle(item, now),
                 Ok(None) => break,
-                Err(e) => self.fail(Error::Protocol(e), now),
+                Err(e) => {
+                    self.reader_done = true;
+                    self.events.push_back(Queued::Fail(Error::Protocol(e), now));
+                }
             }
         }
-        self.progress();
     }
 
     /// The transport reached end of input (or failed). Ends the connection;
-    /// clean only if the closing handshake had completed.
+    /// clean only if the closing handshake had completed. Takes effect in
+    /// order, after the events of bytes received before it.
     pub fn receive_eof(&mut self, _now: Instant) {
+        if matches!(self.phase, Phase::Open | Phase::Closing) {
+            self.reader_done = true;
+            self.events.push_back(Queued::Eof);
+        } else {
+            self.apply_eof();
+        }
+    }
+
+    fn apply_eof(&mut self) {
         match self.phase {
             Phase::Closed => {}
             Phase::Client(_) | Phase::Server(..) | Phase::Deciding(_) => {
@@ -299,7 +343,10 @@ impl Connection {
                 if let Some(keepalive) = self.config.keepalive {
                     match self.ping_sent {
                         Some(sent) if now >= sent + keepalive.timeout => {
-                            return self.fail(Error::Timeout(Timeout::Pong), now);
+                            if let Some(error) = self.fail(Error::Timeout(Timeout::Pong), now) {
+                                self.push(Event::Error(error));
+                            }
+                            return;
                         }
                         None if now >= self.last_received + keepalive.interval => {
                             let mask = self.mask_key();
@@ -443,9 +490,27 @@ impl Connection {
 
     // ----- outputs --------------------------------------------------------
 
-    /// The next event, if any.
+    /// The next event, if any. Automatic reactions (pongs, close replies,
+    /// failing on a violation) take effect as their events are reached.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        loop {
+            match self.events.pop_front()? {
+                Queued::Event(event) => return Some(event),
+                Queued::Ping(payload) => {
+                    if matches!(self.phase, Phase::Open) {
+                        self.queue_pong(payload.clone());
+                    }
+                    return Some(Event::Ping(payload));
+                }
+                Queued::PeerClose(frame, now) => self.apply_peer_close(frame, now),
+                Queued::Fail(error, now) => {
+                    if let Some(error) = self.fail(error, now) {
+                        return Some(Event::Error(error));
+                    }
+                }
+                Queued::Eof => self.apply_eof(),
+            }
+        }
     }
 
     /// The bytes waiting to be written, in order, as a few contiguous
@@ -459,13 +524,12 @@ impl Connection {
     /// [`Connection::transmit`].
     pub fn advance_transmit(&mut self, n: usize) {
         self.out.advance(n);
-        if let Some(end) = self.pong_end {
-            if self.out.written() >= end {
-                self.pong_end = None;
-                if let Some(payload) = self.pong_pending.take() {
-                    self.queue_pong(payload);
-                }
-            }
+        let written = self.out.written();
+        while self.pongs.front().is_some_and(|&end| end <= written) {
+            self.pongs.pop_front();
+        }
+        if let Some(payload) = self.pong_pending.take() {
+            self.queue_pong(payload);
         }
         self.progress();
     }
@@ -567,24 +631,29 @@ impl Connection {
     // ----- transitions ----------------------------------------------------
 
     fn handle(&mut self, item: Item, now: Instant) {
-        match item {
-            Item::Message(message) => self.events.push_back(Event::Message(message)),
-            Item::Fragment(fragment) => self.events.push_back(Event::Fragment(fragment)),
-            Item::Ping(payload) => {
-                if self.close_sent.is_none() {
-                    self.queue_pong(payload.clone());
-                }
-                self.events.push_back(Event::Ping(payload));
-            }
-            Item::Pong(payload) => self.events.push_back(Event::Pong(payload)),
+        let queued = match item {
+            Item::Message(message) => Queued::Event(Event::Message(message)),
+            Item::Fragment(fragment) => Queued::Event(Event::Fragment(fragment)),
+            Item::Ping(payload) => Queued::Ping(payload),
+            Item::Pong(payload) => Queued::Event(Event::Pong(payload)),
             Item::Close(frame) => {
-                let echo = frame.as_ref().map(|(code, _)| (*code, ""));
-                if self.close_sent.is_none() {
-                    self.send_close(echo, now);
-                }
-                self.close_received = Some(frame.unwrap_or((CloseCode::NO_STATUS, String::new())));
+                self.reader_done = true;
+                Queued::PeerClose(frame, now)
             }
+        };
+        self.events.push_back(queued);
+    }
+
+    fn apply_peer_close(&mut self, frame: Option<(CloseCode, String)>, now: Instant) {
+        if matches!(self.phase, Phase::Closed) || self.close_received.is_some() {
+            return;
         }
+        if self.close_sent.is_none() {
+            let echo = frame.as_ref().map(|(code, _)| (*code, ""));
+            self.send_close(echo, now);
+        }
+        self.close_received = Some(frame.unwrap_or((CloseCode::NO_STATUS, String::new())));
+        self.progress();
     }
 
     fn open(&mut self, protocol: Option<String>, extensions: Option<String>) {
@@ -594,7 +663,7 @@ impl Connection {
         };
         self.phase = Phase::Open;
         self.handshake_deadline = None;
-        self.events.push_back(Event::Open(self.negotiated.clone()));
+        self.push(Event::Open(self.negotiated.clone()));
     }
 
     fn respond(&mut self, request: &Request, accept: Accept) {
@@ -612,21 +681,23 @@ impl Connection {
         self.progress();
     }
 
-    /// Fails the connection (RFC 6455 §7.1.7): report, send a close frame
-    /// with the error's code, and close once it is written.
-    fn fail(&mut self, error: Error, now: Instant) {
-        if self.failed {
-            return;
+    /// Fails the connection (RFC 6455 §7.1.7): send a close frame with the
+    /// error's code, and close once it is written. Returns the error to
+    /// report, `None` if the connection had already failed or closed.
+    fn fail(&mut self, error: Error, now: Instant) -> Option<Error> {
+        if self.failed || matches!(self.phase, Phase::Closed) {
+            return None;
         }
         self.failed = true;
-        let code = error.close_code();
-        let reason = error.to_string();
-        self.report(error);
+        self.reader_done = true;
+        self.error = Some(error.clone());
         if self.close_sent.is_none() {
+            let reason = error.to_string();
             let reason = truncate(&reason, MAX_REASON_LEN);
-            self.send_close(Some((code, reason)), now);
+            self.send_close(Some((error.close_code(), reason)), now);
         }
         self.progress();
+        Some(error)
     }
 
     fn send_close(&mut self, frame: Option<(CloseCode, &str)>, now: Instant) {
@@ -676,31 +747,37 @@ impl Connection {
             .close_received
             .clone()
             .unwrap_or((CloseCode::ABNORMAL, String::new()));
-        self.events.push_back(Event::Closed(CloseEvent {
+        self.push(Event::Closed(CloseEvent {
             code,
             reason,
             was_clean,
         }));
     }
 
+    fn push(&mut self, event: Event) {
+        self.events.push_back(Queued::Event(event));
+    }
+
+    /// Reports an error that ends the connection at once.
     fn report(&mut self, error: Error) {
         if self.error.is_none() {
             self.error = Some(error.clone());
-            self.events.push_back(Event::Error(error));
+            self.push(Event::Error(error));
         }
     }
 
     fn queue_pong(&mut self, payload: Bytes) {
-        // Only the latest unanswered ping needs a pong (§5.5.3): while one
-        // pong waits to be written, later pings replace each other here.
-        if self.pong_end.is_some_and(|end| self.out.written() < end) {
+        if self.close_sent.is_some() {
+            return;
+        }
+        if self.pongs.len() >= MAX_UNWRITTEN_PONGS {
             self.pong_pending = Some(payload);
             return;
         }
         let mask = self.mask_key();
         self.out
             .push_frame(OpCode::Pong, true, payload, mask, false);
-        self.pong_end = Some(self.out.end());
+        self.pongs.push_back(self.out.end());
     }
 
     fn check_can_send(&self) -> Result<(), SendError> {

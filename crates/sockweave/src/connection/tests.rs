@@ -320,15 +320,21 @@ fn frame_limit_applies_to_the_declared_length() {
 }
 
 #[test]
-fn a_ping_flood_keeps_at_most_two_pongs() {
+fn a_ping_flood_keeps_a_bounded_number_of_pongs() {
     let mut conn = server();
     let mut bytes = Vec::new();
     for i in 0..1000u16 {
         bytes.extend(client_frame(OpCode::Ping, true, &i.to_be_bytes()));
     }
     feed(&mut conn, &bytes);
-    // First pong queued; the rest collapse into the latest one.
-    assert_eq!(wire(&mut conn), b"\x8a\x02\x00\x00\x8a\x02\x03\xe7");
+    // Sixteen pongs answer their own pings; the rest collapse into one
+    // answer to the latest.
+    let mut expected = Vec::new();
+    for i in (0..16u16).chain([999]) {
+        expected.extend_from_slice(b"\x8a\x02");
+        expected.extend_from_slice(&i.to_be_bytes());
+    }
+    assert_eq!(wire(&mut conn), expected);
     assert!(wire(&mut conn).is_empty());
 }
 
@@ -567,4 +573,34 @@ fn client_masks_every_frame_with_fresh_keys() {
         wire(&mut conn),
         b"\x81\x82\x01\x01\x01\x01\x60\x60\x81\x82\x02\x02\x02\x02\x63\x63"
     );
+}
+
+#[test]
+fn replies_to_earlier_messages_go_out_before_the_close_frame() {
+    // A message and a violation (then a ping) in one read: while the
+    // application handles the message, the connection is still OPEN.
+    let mut bytes = client_frame(OpCode::Text, true, b"first");
+    bytes.extend(b"\xa1\x80\0\0\0\0"); // RSV2
+    bytes.extend(client_frame(OpCode::Ping, true, b""));
+    let mut conn = server();
+    let mut input = BytesMut::from(&bytes[..]);
+    conn.receive(&mut input, T0);
+    assert_eq!(conn.poll_event(), Some(text("first")));
+    assert_eq!(conn.ready_state(), ReadyState::Open);
+    conn.send("first").unwrap();
+    assert!(matches!(conn.poll_event(), Some(Event::Error(_))));
+    let out = wire(&mut conn);
+    assert_eq!(&out[..8], b"\x81\x05first\x88");
+    assert_eq!(events(&mut conn), [closed(1006, false)]);
+
+    // The same for a close frame that follows a message.
+    let mut bytes = client_frame(OpCode::Text, true, b"last");
+    bytes.extend(client_frame(OpCode::Close, true, b"\x03\xe8"));
+    let mut conn = server();
+    let mut input = BytesMut::from(&bytes[..]);
+    conn.receive(&mut input, T0);
+    assert_eq!(conn.poll_event(), Some(text("last")));
+    conn.send("last").unwrap();
+    assert_eq!(conn.poll_event(), None);
+    assert_eq!(wire(&mut conn), b"\x81\x04last\x88\x02\x03\xe8");
 }

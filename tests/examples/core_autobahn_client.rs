@@ -1,0 +1,53 @@
+//! The Autobahn|Testsuite client protocol, driven by the bare core over
+//! blocking sockets: `core_autobahn_client [ws://127.0.0.1:9001] [agent]`.
+
+use sockweave::{ClientRequest, Config, Connection, Event, Instant, Message};
+use sockweave_tests::drive_blocking;
+use std::net::TcpStream;
+use std::time::Duration;
+
+fn run(url: &str, mut on_message: impl FnMut(&mut Connection, Message)) -> std::io::Result<()> {
+    let request = ClientRequest::new(url).map_err(std::io::Error::other)?;
+    let mut stream = TcpStream::connect((request.host.as_str(), request.port))?;
+    stream.set_nodelay(true)?;
+    stream.set_read_timeout(Some(Duration::from_millis(100)))?;
+    let mut config = Config::default();
+    config.max_queued = 64 << 20;
+    let mut conn = Connection::client(
+        &request,
+        config,
+        |buf: &mut [u8]| rand::fill(buf),
+        Instant::ZERO,
+    );
+    drive_blocking(&mut conn, &mut stream, |conn, event| {
+        if let Event::Message(m) = event {
+            on_message(conn, m);
+        }
+    })
+}
+
+fn main() -> std::io::Result<()> {
+    let base = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "ws://127.0.0.1:9001".into());
+    let agent = std::env::args()
+        .nth(2)
+        .unwrap_or_else(|| "sockweave-core".into());
+    let mut count = 0u32;
+    run(&format!("{base}/getCaseCount"), |_, m| {
+        if let Message::Text(t) = m {
+            count = t.parse().unwrap_or(0);
+        }
+    })?;
+    eprintln!("{count} cases");
+    for case in 1..=count {
+        run(
+            &format!("{base}/runCase?case={case}&agent={agent}"),
+            |conn, m| {
+                let _ = conn.send(m);
+            },
+        )?;
+    }
+    run(&format!("{base}/updateReports?agent={agent}"), |_, _| {})?;
+    Ok(())
+}

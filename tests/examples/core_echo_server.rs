@@ -1,0 +1,38 @@
+//! A thread-per-connection echo server driven by the bare core, for
+//! conformance runs before (and independently of) the adapters.
+//!
+//! `cargo run --release -p sockweave-tests --example core_echo_server [ADDR]`
+
+use sockweave::{Config, Connection, Event, Instant, ServerPolicy};
+use sockweave_tests::drive_blocking;
+use std::net::TcpListener;
+use std::time::Duration;
+
+fn main() -> std::io::Result<()> {
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:9001".into());
+    let listener = TcpListener::bind(&addr)?;
+    eprintln!("echo server on ws://{addr}");
+    for stream in listener.incoming() {
+        let mut stream = stream?;
+        std::thread::spawn(move || {
+            stream.set_nodelay(true).ok();
+            stream
+                .set_read_timeout(Some(Duration::from_millis(100)))
+                .ok();
+            let mut config = Config::default();
+            config.max_queued = 64 << 20;
+            let mut conn = Connection::server(ServerPolicy::default(), config, Instant::ZERO);
+            let result = drive_blocking(&mut conn, &mut stream, |conn, event| {
+                if let Event::Message(message) = event {
+                    let _ = conn.send(message);
+                }
+            });
+            if let Err(e) = result {
+                eprintln!("connection error: {e}");
+            }
+        });
+    }
+    Ok(())
+}
