@@ -92,6 +92,7 @@
 //! checked; `mask` vectorises without it.
 
 #![no_std]
+#![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;

@@ -50,7 +50,7 @@ use alloc::collections::VecDeque;
 use alloc::string::{String, ToString};
 use bytes::{Bytes, BytesMut};
 use outbound::Outbound;
-use reader::{Item, Reader};
+use reader::Reader;
 
 /// The WHATWG `readyState` of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -278,8 +278,12 @@ impl Connection {
             }
         }
         while !self.reader_done {
-            match self.reader.next(input) {
-                Ok(Some(item)) => self.handle(item, now),
+            match self.reader.next(input, now) {
+                Ok(Some(queued)) => {
+                    // Nothing after a close frame is read (§5.5.1).
+                    self.reader_done = matches!(queued, Queued::PeerClose(..));
+                    self.events.push_back(queued);
+                }
                 Ok(None) => break,
                 Err(e) => {
                     self.reader_done = true;
@@ -629,20 +633,6 @@ impl Connection {
     }
 
     // ----- transitions ----------------------------------------------------
-
-    fn handle(&mut self, item: Item, now: Instant) {
-        let queued = match item {
-            Item::Message(message) => Queued::Event(Event::Message(message)),
-            Item::Fragment(fragment) => Queued::Event(Event::Fragment(fragment)),
-            Item::Ping(payload) => Queued::Ping(payload),
-            Item::Pong(payload) => Queued::Event(Event::Pong(payload)),
-            Item::Close(frame) => {
-                self.reader_done = true;
-                Queued::PeerClose(frame, now)
-            }
-        };
-        self.events.push_back(queued);
-    }
 
     fn apply_peer_close(&mut self, frame: Option<(CloseCode, String)>, now: Instant) {
         if matches!(self.phase, Phase::Closed) || self.close_received.is_some() {

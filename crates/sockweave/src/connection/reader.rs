@@ -8,29 +8,19 @@
 //! their bytes arrive, so a fragment costs nothing but its payload. In
 //! streaming mode every piece is handed on as it arrives instead.
 
+use super::Queued;
 use crate::Role;
-use crate::close::{self, CloseCode};
+use crate::close;
 use crate::config::Config;
 use crate::error::ProtocolError;
-use crate::event::Fragment;
+use crate::event::{Event, Fragment};
 use crate::frame::{DecodeRules, FrameHeader, OpCode, Status, decode_header};
 use crate::mask;
 use crate::message::{Kind, Message};
+use crate::time::Instant;
 use crate::utf8::{Text, Utf8Error, Validator};
-use alloc::string::String;
 use alloc::vec::Vec;
 use bytes::{Buf, Bytes, BytesMut};
-
-/// One thing the reader produced.
-#[derive(Debug)]
-pub(super) enum Item {
-    Message(Message),
-    Fragment(Fragment),
-    Ping(Bytes),
-    Pong(Bytes),
-    /// The peer's close frame: its code and reason, `None` if empty.
-    Close(Option<(CloseCode, String)>),
-}
 
 #[derive(Debug)]
 pub(super) struct Reader {
@@ -44,7 +34,7 @@ pub(super) struct Reader {
     /// Streaming text: the start of a code point held back from the last piece.
     carry: ([u8; 4], usize),
     /// A second piece produced by the same chunk (streaming text only).
-    queued: Option<Item>,
+    queued: Option<Queued>,
 }
 
 #[derive(Debug)]
@@ -82,7 +72,13 @@ impl Reader {
     }
 
     /// Takes the next item out of `input`, `None` when more bytes are needed.
-    pub(super) fn next(&mut self, input: &mut BytesMut) -> Result<Option<Item>, ProtocolError> {
+    /// A close frame comes out as [`Queued::PeerClose`] stamped with `now`.
+    #[inline]
+    pub(super) fn next(
+        &mut self,
+        input: &mut BytesMut,
+        now: Instant,
+    ) -> Result<Option<Queued>, ProtocolError> {
         if let Some(item) = self.queued.take() {
             return Ok(Some(item));
         }
@@ -94,6 +90,12 @@ impl Reader {
                 };
                 let in_place = self.start_frame(&header)?;
                 input.advance(header_len);
+                if in_place {
+                    // The payload will be split off this buffer: have room for
+                    // all of it now rather than growing it read by read. The
+                    // length passed the frame limit already.
+                    input.reserve((header.payload_len as usize).saturating_sub(input.len()));
+                }
                 self.frame = Some(InFrame {
                     header,
                     in_place,
@@ -122,7 +124,7 @@ impl Reader {
                 }
                 self.frame = None;
                 let payload = input.split_to(len).freeze();
-                return self.complete_in_place(header, payload).map(Some);
+                return self.complete_in_place(header, payload, now).map(Some);
             }
             let remaining = header.payload_len - frame.done;
             let take = remaining.min(input.len() as u64) as usize;
@@ -200,29 +202,31 @@ impl Reader {
         Ok(false)
     }
 
+    #[inline]
     fn complete_in_place(
         &mut self,
         header: FrameHeader,
         payload: Bytes,
-    ) -> Result<Item, ProtocolError> {
+        now: Instant,
+    ) -> Result<Queued, ProtocolError> {
         Ok(match header.opcode {
             OpCode::Text => {
                 self.utf8.finish().map_err(invalid)?;
-                Item::Message(Message::Text(Text::from_validated(payload)))
+                Queued::Event(Event::Message(Message::Text(Text::from_validated(payload))))
             }
-            OpCode::Binary => Item::Message(Message::Binary(payload)),
-            OpCode::Ping => Item::Ping(payload),
-            OpCode::Pong => Item::Pong(payload),
+            OpCode::Binary => Queued::Event(Event::Message(Message::Binary(payload))),
+            OpCode::Ping => Queued::Ping(payload),
+            OpCode::Pong => Queued::Event(Event::Pong(payload)),
             OpCode::Close => {
                 let parsed = close::parse_payload(&payload)?;
-                Item::Close(parsed.map(|(code, reason)| (code, reason.into())))
+                Queued::PeerClose(parsed.map(|(code, reason)| (code, reason.into())), now)
             }
             OpCode::Continuation => unreachable!("continuations are never processed in place"),
         })
     }
 
     /// Adds a piece of the message in progress; returns what is ready.
-    fn append(&mut self, chunk: BytesMut, last: bool) -> Result<Option<Item>, ProtocolError> {
+    fn append(&mut self, chunk: BytesMut, last: bool) -> Result<Option<Queued>, ProtocolError> {
         let message = self
             .message
             .as_mut()
@@ -244,15 +248,15 @@ impl Reader {
         }
         let message = self.message.take().expect("checked above");
         let bytes = Bytes::from(message.buf);
-        Ok(Some(Item::Message(match message.kind {
+        Ok(Some(Queued::Event(Event::Message(match message.kind {
             Kind::Text => Message::Text(Text::from_validated(bytes)),
             Kind::Binary => Message::Binary(bytes),
-        })))
+        }))))
     }
 
     /// Streaming mode: hands `chunk` on, holding back an unfinished code
     /// point of text so each piece is valid UTF-8 by itself.
-    fn stream(&mut self, mut chunk: Bytes, last: bool) -> Option<Item> {
+    fn stream(&mut self, mut chunk: Bytes, last: bool) -> Option<Queued> {
         let message = self
             .message
             .as_mut()
@@ -292,12 +296,12 @@ impl Reader {
         let mut piece = |data: Bytes, is_last: bool| {
             let first = !message.started;
             message.started = true;
-            Item::Fragment(Fragment {
+            Queued::Event(Event::Fragment(Fragment {
                 kind,
                 data,
                 first,
                 last: is_last,
-            })
+            }))
         };
         let out = match (head, tail) {
             (Some(head), Some(tail)) => {

@@ -44,6 +44,7 @@ impl DecodeRules {
 /// Returns the header and its length in bytes. Every rule that can be
 /// checked from the header is checked here, the declared length included,
 /// so a caller can size buffers from `payload_len` safely.
+#[inline]
 pub fn decode_header(
     buf: &[u8],
     rules: &DecodeRules,
@@ -105,10 +106,8 @@ pub fn decode_header(
             max: rules.max_frame_len,
         });
     }
-    let mask = masked.then(|| {
-        let at = len_bytes;
-        [rest[at], rest[at + 1], rest[at + 2], rest[at + 3]]
-    });
+    // One 4-byte copy, not four byte stores: the key is read back as a word.
+    let mask = masked.then(|| rest[len_bytes..len_bytes + 4].try_into().expect("4 bytes"));
     let header = FrameHeader {
         fin,
         rsv,

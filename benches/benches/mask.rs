@@ -1,0 +1,36 @@
+//! Masking in place, against a naive byte loop and memcpy.
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+
+fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("mask");
+    for (size, label) in [
+        (20, "20B"),
+        (1024, "1KiB"),
+        (16 << 10, "16KiB"),
+        (1 << 20, "1MiB"),
+    ] {
+        group.throughput(Throughput::Bytes(size as u64));
+        let mut buf = vec![0xa5u8; size];
+        group.bench_function(BenchmarkId::new("sockweave", label), |b| {
+            b.iter(|| sockweave::mask::apply(black_box(&mut buf), [1, 2, 3, 4], 1));
+        });
+        group.bench_function(BenchmarkId::new("naive", label), |b| {
+            b.iter(|| {
+                let key = [1u8, 2, 3, 4];
+                for (i, byte) in black_box(&mut buf).iter_mut().enumerate() {
+                    *byte ^= key[(i + 1) & 3];
+                }
+            });
+        });
+        let src = vec![0x5au8; size];
+        group.bench_function(BenchmarkId::new("memcpy", label), |b| {
+            b.iter(|| black_box(&mut buf).copy_from_slice(black_box(&src)));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,117 @@
+//! Shared inputs for the benches: masked client frames as a server reads
+//! them, and in-memory streams for the peers that need a reader.
+
+use sockweave::frame::{FrameHeader, OpCode, encode_frame};
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// Frame payload sizes the issue names.
+pub const SIZES: [(usize, &str); 4] = [
+    (20, "20B"),
+    (1024, "1KiB"),
+    (16 << 10, "16KiB"),
+    (1 << 20, "1MiB"),
+];
+
+/// How many frames one bench iteration reads: about 1 MiB of input.
+pub fn frames_per_batch(size: usize) -> usize {
+    ((1 << 20) / (size + 14)).clamp(2, 20_000)
+}
+
+/// `count` masked single-frame messages of `size` payload bytes. Text
+/// payloads are ASCII with a 2-byte and a 4-byte code point mixed in.
+pub fn masked_frames(size: usize, text: bool, count: usize, mask: [u8; 4]) -> Vec<u8> {
+    let payload: Vec<u8> = if text {
+        let unit = "websocket é 𝄞 ";
+        unit.repeat(size / unit.len() + 1).as_bytes()[..size].to_vec()
+    } else {
+        (0..size).map(|i| i as u8).collect()
+    };
+    let payload = if text { fix_utf8_end(payload) } else { payload };
+    let opcode = if text { OpCode::Text } else { OpCode::Binary };
+    let header = FrameHeader {
+        fin: true,
+        rsv: 0,
+        opcode,
+        mask: Some(mask),
+        payload_len: 0,
+    };
+    let mut out = Vec::with_capacity(count * (size + 14));
+    for _ in 0..count {
+        encode_frame(&header, &payload, &mut out);
+    }
+    out
+}
+
+/// Replaces a code point cut at the end by spaces, keeping the length.
+fn fix_utf8_end(mut payload: Vec<u8>) -> Vec<u8> {
+    let valid = match std::str::from_utf8(&payload) {
+        Ok(_) => return payload,
+        Err(e) => e.valid_up_to(),
+    };
+    payload[valid..].fill(b' ');
+    payload
+}
+
+/// A stream that reads from a buffer and discards writes: what a socket
+/// looks like to tungstenite when the bytes are already there.
+pub struct MemStream {
+    data: Vec<u8>,
+    at: usize,
+}
+
+impl MemStream {
+    /// A stream over `data`.
+    pub fn new(data: Vec<u8>) -> Self {
+        Self { data, at: 0 }
+    }
+}
+
+impl io::Read for MemStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(self.data.len() - self.at);
+        buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+impl io::Write for MemStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl tokio::io::AsyncRead for MemStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let n = buf.remaining().min(this.data.len() - this.at);
+        buf.put_slice(&this.data[this.at..this.at + n]);
+        this.at += n;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl tokio::io::AsyncWrite for MemStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
