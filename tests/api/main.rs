@@ -2,5 +2,6 @@
 
 mod model;
 mod pair;
+mod splits;
 mod tungstenite_peer;
 mod vectors;

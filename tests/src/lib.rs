@@ -176,3 +176,8 @@ pub fn drive_blocking<S: Read + Write>(
         }
     }
 }
+
+/// The README's Rust examples, compiled and run as doctests so they stay true.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -336,8 +336,9 @@ impl Connection {
                 self.finish(false);
             }
             Phase::Refusing { .. } | Phase::Closing if due(self.close_deadline) => {
-                let clean =
-                    self.close_sent.is_some() && self.close_received.is_some() && !self.failed;
+                // A peer that stopped reading never got our close frame.
+                let written = self.close_sent.is_some_and(|end| self.out.written() >= end);
+                let clean = written && self.close_received.is_some() && !self.failed;
                 if !clean && !self.failed && matches!(self.phase, Phase::Closing) {
                     self.report(Error::Timeout(Timeout::Close));
                 }

@@ -307,3 +307,63 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use crate::frame::encode_frame;
+    use alloc::vec::Vec;
+    use proptest::prelude::*;
+
+    fn header() -> impl Strategy<Value = (FrameHeader, Vec<u8>)> {
+        let opcode = prop_oneof![
+            Just(OpCode::Continuation),
+            Just(OpCode::Text),
+            Just(OpCode::Binary),
+            Just(OpCode::Close),
+            Just(OpCode::Ping),
+            Just(OpCode::Pong),
+        ];
+        (
+            opcode,
+            any::<bool>(),
+            0u8..8,
+            proptest::option::of(any::<[u8; 4]>()),
+        )
+            .prop_flat_map(|(opcode, fin, rsv, mask)| {
+                let fin = fin || opcode.is_control();
+                let max = if opcode.is_control() { 125 } else { 70_000 };
+                proptest::collection::vec(any::<u8>(), 0..max).prop_map(move |payload| {
+                    let header = FrameHeader {
+                        fin,
+                        rsv,
+                        opcode,
+                        mask,
+                        payload_len: payload.len() as u64,
+                    };
+                    (header, payload)
+                })
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn encode_then_decode_is_identity((header, payload) in header(), cut in any::<proptest::sample::Index>()) {
+            let mut wire = Vec::new();
+            encode_frame(&header, &payload, &mut wire);
+            let role = if header.mask.is_some() { Role::Server } else { Role::Client };
+            let rules = DecodeRules { role, allowed_rsv: 0b111, max_frame_len: 1 << 20 };
+            let cut = cut.index(wire.len());
+            let mut prefix = wire[..cut].to_vec();
+            let partial = matches!(decode_frame(&mut prefix, &rules), Ok(Status::Partial { .. }));
+            prop_assert!(partial, "a proper prefix must be partial");
+            let Ok(Status::Complete(frame)) = decode_frame(&mut wire, &rules) else {
+                return Err(TestCaseError::fail("complete frame did not decode"));
+            };
+            prop_assert_eq!(frame.header, header);
+            prop_assert_eq!(&frame.payload[..], &payload[..]);
+        }
+    }
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs the benches the issue sets bars for, in one run with the peers, and
+# fails if a bar is missed. Full runs: cargo bench -p sockweave-benches.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+opts=(--warm-up-time 1 --measurement-time 3 --noplot)
+cargo bench -q -p sockweave-benches --bench frame -- "${opts[@]}" \
+    '^decode_binary/(sockweave_frame|tungstenite|tungstenite_frame|fastwebsockets)/(20B|16KiB|1MiB)$|^decode_text/(sockweave_frame|tungstenite|fastwebsockets)/16KiB$' \
+    >/dev/null
+cargo bench -q -p sockweave-benches --bench mask -- "${opts[@]}" '^mask/sockweave/16KiB$' >/dev/null
+python3 benches/bars.py
