@@ -239,8 +239,13 @@ impl Connection {
     /// Processes received bytes. Complete frames are taken out of `input`;
     /// an incomplete one is left there (partly unmasked: pass the same
     /// buffer again with more bytes appended). Outcomes are events.
+    ///
+    /// Once nothing more is to be read (after the peer's close frame, a
+    /// violation, or in CLOSED), what arrives is discarded, so a peer that
+    /// keeps sending cannot make the buffer grow.
     pub fn receive(&mut self, input: &mut BytesMut, now: Instant) {
-        if matches!(self.phase, Phase::Closed) {
+        if matches!(self.phase, Phase::Closed | Phase::Refusing { .. }) {
+            input.clear();
             return;
         }
         if !input.is_empty() {
@@ -273,7 +278,11 @@ impl Connection {
                     },
                     Err(e) => return self.refuse(&Reject::from(&e), e),
                 },
-                Phase::Deciding(_) | Phase::Refusing { .. } | Phase::Closed => return,
+                Phase::Deciding(_) => return,
+                Phase::Refusing { .. } | Phase::Closed => {
+                    input.clear();
+                    return;
+                }
                 Phase::Open | Phase::Closing => break,
             }
         }
@@ -290,6 +299,9 @@ impl Connection {
                     self.events.push_back(Queued::Fail(Error::Protocol(e), now));
                 }
             }
+        }
+        if self.reader_done {
+            input.clear();
         }
     }
 
@@ -466,7 +478,9 @@ impl Connection {
         Ok(())
     }
 
-    /// Accepts the request reported by [`Event::Request`].
+    /// Accepts the request reported by [`Event::Request`]. Bytes the client
+    /// sent after its request are still in your read buffer: pass it to
+    /// [`Connection::receive`] again.
     pub fn accept(&mut self, accept: Accept) -> Result<(), SendError> {
         let Phase::Deciding(request) = &self.phase else {
             return Err(SendError::NoRequest);
