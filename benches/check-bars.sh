@@ -4,8 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 opts=(--warm-up-time 1 --measurement-time 3 --noplot)
-cargo bench -q -p sockweave-benches --bench frame -- "${opts[@]}" \
-    '^decode_binary/(sockweave_frame|tungstenite|tungstenite_frame|fastwebsockets)/(20B|16KiB|1MiB)$|^decode_text/(sockweave_frame|tungstenite|fastwebsockets)/16KiB$' \
-    >/dev/null
-cargo bench -q -p sockweave-benches --bench mask -- "${opts[@]}" '^mask/sockweave/16KiB$' >/dev/null
+log=target/check-bars.log
+mkdir -p target
+run() { cargo bench -q -p sockweave-benches "$@" >"$log" 2>&1 || { cat "$log"; exit 1; }; }
+run --bench frame -- "${opts[@]}" \
+    '^decode_binary/(sockweave_frame|tungstenite|tungstenite_frame|fastwebsockets)/(20B|16KiB|1MiB)$|^decode_text/(sockweave_frame|tungstenite|fastwebsockets)/16KiB$'
+run --bench mask -- "${opts[@]}" '^mask/sockweave/16KiB$' 
 python3 benches/bars.py
