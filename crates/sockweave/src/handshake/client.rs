@@ -109,7 +109,9 @@ impl ClientRequest {
         self
     }
 
-    /// Adds an extension offer.
+    /// Adds an extension offer. The core runs no extension yet: a server
+    /// that accepts the offer makes RSV bits appear, which fail the
+    /// connection, so offer only what your own code handles.
     pub fn extension(mut self, offer: impl Into<String>) -> Self {
         self.extensions.push(offer.into());
         self
