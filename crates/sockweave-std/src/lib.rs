@@ -1,0 +1,59 @@
+//! Blocking WebSockets over `std::net` (or any `Read + Write`), driven by
+//! the [`sockweave`] core.
+//!
+//! ```no_run
+//! use sockweave_std::{accept, connect, Message};
+//! use std::net::TcpListener;
+//!
+//! // Server: echo every message.
+//! let listener = TcpListener::bind("127.0.0.1:9001")?;
+//! std::thread::spawn(move || {
+//!     for stream in listener.incoming() {
+//!         let mut ws = accept(stream.unwrap()).unwrap();
+//!         while let Some(message) = ws.recv().unwrap() {
+//!             ws.send(message).unwrap();
+//!         }
+//!     }
+//! });
+//!
+//! // Client.
+//! let mut ws = connect("ws://127.0.0.1:9001/")?;
+//! ws.send("hello")?;
+//! assert_eq!(ws.recv()?, Some(Message::from("hello")));
+//! ws.close(sockweave::CloseCode::NORMAL, "bye")?;
+//! while ws.recv()?.is_some() {}
+//! # Ok::<(), sockweave_std::Error>(())
+//! ```
+//!
+//! ## When bytes move
+//!
+//! Every call writes out everything the core has queued before it returns:
+//! `send` returns once the frame is in the socket's send buffer, and `recv`
+//! flushes pongs and close replies before it blocks on a read. So a loop
+//! that only reads still answers pings. Backpressure is the socket's: a
+//! peer that stops reading makes `send` block (or fail with the socket's
+//! write timeout, if one is set).
+//!
+//! ## Timers
+//!
+//! The core's timers (handshake, close, keepalive, idle) run through the
+//! read timeout of the transport ([`Transport::set_read_timeout`]): before
+//! each read the adapter sets it to the core's next deadline.
+//!
+//! ## Two threads
+//!
+//! [`WebSocket::split`] gives a [`Reader`] and a [`Writer`] for a
+//! `TcpStream`, usable from two threads at once. The connection state is
+//! shared under a mutex held only to move bytes in or out, never during a
+//! blocking read.
+
+mod error;
+mod split;
+mod transport;
+mod websocket;
+
+pub use error::Error;
+pub use sockweave::{self, CloseCode, CloseEvent, Config, Event, Message, ServerPolicy, Text};
+pub use split::{Reader, Writer};
+pub use transport::Transport;
+pub use websocket::{WebSocket, accept, accept_with, client, connect};

@@ -1,0 +1,337 @@
+//! [`WebSocket`]: one connection over a blocking stream.
+
+use crate::error::Error;
+use crate::transport::Transport;
+use sockweave::handshake::{Accept, ClientRequest, Reject, Request};
+use sockweave::{
+    BytesMut, CloseCode, CloseEvent, Config, Connection, Event, Message, ReadyState, ServerPolicy,
+};
+use std::io::{self, ErrorKind, IoSlice, Read, Write};
+use std::net::TcpStream;
+use std::time::Instant;
+
+/// Reads are at most this long, and a buffer grows by at least this much.
+pub(crate) const READ_CHUNK: usize = 16 << 10;
+/// A read buffer larger than this is given back when it empties.
+const KEEP_CAPACITY: usize = 64 << 10;
+
+/// A WebSocket over a blocking stream `S`.
+pub struct WebSocket<S> {
+    pub(crate) stream: S,
+    pub(crate) conn: Connection,
+    pub(crate) input: BytesMut,
+    pub(crate) clock: Clock,
+    pub(crate) closed: Option<CloseEvent>,
+    pub(crate) error: Option<sockweave::Error>,
+}
+
+/// Maps `std::time::Instant` to the core's `Instant`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Clock(Instant);
+
+impl Clock {
+    pub(crate) fn new() -> Self {
+        Self(Instant::now())
+    }
+
+    pub(crate) fn now(&self) -> sockweave::Instant {
+        sockweave::Instant::from_elapsed(self.0.elapsed())
+    }
+}
+
+/// Connects to a `ws://` URL over TCP with the default configuration.
+/// (`wss://` needs TLS, which this crate leaves to the stream you pass to
+/// [`client`].)
+pub fn connect(url: &str) -> Result<WebSocket<TcpStream>, Error> {
+    let request = ClientRequest::new(url)?;
+    let stream = TcpStream::connect((request.host.as_str(), request.port))?;
+    stream.set_nodelay(true)?;
+    client(stream, &request, Config::default())
+}
+
+/// Runs the client handshake for `request` over `stream` and returns the
+/// OPEN connection. A non-101 answer is `Error::Handshake(Status { .. })`.
+pub fn client<S: Transport>(
+    stream: S,
+    request: &ClientRequest,
+    config: Config,
+) -> Result<WebSocket<S>, Error> {
+    let clock = Clock::new();
+    let conn = Connection::client(
+        request,
+        config,
+        |buf: &mut [u8]| rand::fill(buf),
+        clock.now(),
+    );
+    WebSocket::new(stream, conn, clock).opened(|_| unreachable!("clients get no requests"))
+}
+
+/// Accepts a WebSocket on `stream` with the default policy and configuration.
+pub fn accept<S: Transport>(stream: S) -> Result<WebSocket<S>, Error> {
+    accept_with(
+        stream,
+        ServerPolicy::default(),
+        Config::default(),
+        None::<fn(&Request) -> Result<Accept, Reject>>,
+    )
+}
+
+/// Accepts a WebSocket on `stream` with `policy` (subprotocols, Origin
+/// allow-list) and, if given, `decide`: a hook that sees each valid request
+/// and accepts it (choosing the subprotocol and extra headers) or rejects
+/// it with a status of its choosing, e.g. 401 for a missing token.
+pub fn accept_with<S, F>(
+    stream: S,
+    mut policy: ServerPolicy,
+    config: Config,
+    decide: Option<F>,
+) -> Result<WebSocket<S>, Error>
+where
+    S: Transport,
+    F: FnMut(&Request) -> Result<Accept, Reject>,
+{
+    let clock = Clock::new();
+    policy.defer = decide.is_some();
+    let conn = Connection::server(policy, config, clock.now());
+    let mut decide = decide;
+    WebSocket::new(stream, conn, clock).opened(move |request| match decide.as_mut() {
+        Some(decide) => decide(request),
+        None => unreachable!("requests are only deferred with a hook"),
+    })
+}
+
+impl<S: Transport> WebSocket<S> {
+    fn new(stream: S, conn: Connection, clock: Clock) -> Self {
+        Self {
+            stream,
+            conn,
+            input: BytesMut::new(),
+            clock,
+            closed: None,
+            error: None,
+        }
+    }
+
+    /// Wraps a connection whose opening handshake was done elsewhere, with
+    /// the bytes already read past the handshake.
+    pub fn from_parts(stream: S, conn: Connection, leftover: BytesMut) -> Self {
+        let mut ws = Self::new(stream, conn, Clock::new());
+        ws.input = leftover;
+        ws
+    }
+
+    /// Drives the handshake until OPEN.
+    fn opened(
+        mut self,
+        mut decide: impl FnMut(&Request) -> Result<Accept, Reject>,
+    ) -> Result<Self, Error> {
+        loop {
+            match self.next_event()? {
+                Some(Event::Open(_)) => {
+                    // Frames that came with the handshake are processed now.
+                    let now = self.clock.now();
+                    self.conn.receive(&mut self.input, now);
+                    return Ok(self);
+                }
+                Some(Event::Request(request)) => {
+                    let now = self.clock.now();
+                    match decide(&request) {
+                        Ok(accept) => self.conn.accept(accept)?,
+                        Err(reject) => self.conn.reject(reject)?,
+                    }
+                    self.conn.receive(&mut self.input, now);
+                    if self.conn.ready_state() == ReadyState::Open {
+                        return Ok(self);
+                    }
+                }
+                Some(_) => {}
+                None => return Err(self.error.take().map_or(Error::Closed, Error::from)),
+            }
+        }
+    }
+
+    /// The next whole message; `None` once the connection is closed
+    /// cleanly. Pings are answered and other events skipped on the way.
+    /// A failure is returned once the connection has closed, after our
+    /// close frame went out.
+    pub fn recv(&mut self) -> Result<Option<Message>, Error> {
+        loop {
+            match self.next_event()? {
+                Some(Event::Message(message)) => return Ok(Some(message)),
+                Some(_) => {}
+                None => return self.error.take().map_or(Ok(None), |e| Err(e.into())),
+            }
+        }
+    }
+
+    /// The next event of any kind; `None` after [`Event::Closed`].
+    pub fn next_event(&mut self) -> Result<Option<Event>, Error> {
+        let mut flushed = false;
+        loop {
+            if let Some(event) = self.conn.poll_event() {
+                match &event {
+                    Event::Closed(close) => self.closed = Some(close.clone()),
+                    Event::Error(error) => self.error = Some(error.clone()),
+                    _ => {}
+                }
+                return Ok(Some(event));
+            }
+            if self.conn.ready_state() == ReadyState::Closed {
+                // Best effort: the peer may be gone already.
+                let _ = self.flush();
+                let _ = self.stream.shutdown();
+                return Ok(None);
+            }
+            // Writing can itself end the connection (a server is CLOSED once
+            // its close frame is out): look at the events again before reading.
+            if !flushed {
+                flushed = true;
+                match self.flush() {
+                    Err(Error::Io(e)) if is_disconnect(&e) => {}
+                    other => other?,
+                }
+                continue;
+            }
+            flushed = false;
+            self.read_more()?;
+        }
+    }
+
+    /// Queues `message` and writes it out.
+    pub fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
+        self.queue(message.into(), |conn, message| conn.send(message))
+    }
+
+    /// Sends one piece of a message sent in pieces: the first piece fixes
+    /// the kind, `last` ends the message.
+    pub fn send_fragment(&mut self, piece: impl Into<Message>, last: bool) -> Result<(), Error> {
+        self.queue(piece.into(), |conn, piece| conn.send_fragment(piece, last))
+    }
+
+    /// Queues through `push`; a full queue is written out and tried again.
+    fn queue(
+        &mut self,
+        message: Message,
+        mut push: impl FnMut(&mut Connection, Message) -> Result<(), sockweave::SendError>,
+    ) -> Result<(), Error> {
+        if let Err(sockweave::SendError::Full(message)) = push(&mut self.conn, message) {
+            self.flush()?;
+            push(&mut self.conn, message)?;
+        }
+        self.flush()
+    }
+
+    /// Sends a ping with up to 125 bytes of payload.
+    pub fn ping(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.conn.ping(payload)?;
+        self.flush()
+    }
+
+    /// Starts the closing handshake. Keep calling [`WebSocket::recv`] until
+    /// it returns `None` to finish it.
+    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        let now = self.clock.now();
+        self.conn.close(code, reason, now)?;
+        self.flush()
+    }
+
+    /// Writes out everything the core has queued. If the peer is gone, the
+    /// core learns it too, and the next `recv` reports how it ended.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        let result =
+            write_transmit(&mut self.conn, &mut self.stream).and_then(|()| self.stream.flush());
+        if let Err(e) = &result {
+            if is_disconnect(e) {
+                self.conn.receive_eof(self.clock.now());
+            }
+        }
+        Ok(result?)
+    }
+
+    /// How the connection ended, once it has.
+    pub fn close_event(&self) -> Option<&CloseEvent> {
+        self.closed.as_ref()
+    }
+
+    /// The sans-IO connection (ready state, protocol, buffered amount…).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The stream.
+    pub fn get_ref(&self) -> &S {
+        &self.stream
+    }
+
+    /// The stream, the connection, and bytes read but not yet processed.
+    pub fn into_parts(self) -> (S, Connection, BytesMut) {
+        (self.stream, self.conn, self.input)
+    }
+
+    fn read_more(&mut self) -> Result<(), Error> {
+        let now = self.clock.now();
+        let timeout = self.conn.poll_timeout().map(|deadline| deadline - now);
+        self.stream.set_read_timeout(timeout)?;
+        match read_into(&mut self.stream, &mut self.input) {
+            Ok(0) => self.conn.receive_eof(self.clock.now()),
+            Ok(_) => self.conn.receive(&mut self.input, self.clock.now()),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            // A reset is an end of input; the core decides whether it was clean.
+            Err(e) if is_disconnect(&e) => self.conn.receive_eof(self.clock.now()),
+            Err(e) => {
+                self.conn.receive_eof(self.clock.now());
+                return Err(e.into());
+            }
+        }
+        self.conn.handle_timeout(self.clock.now());
+        shrink_if_idle(&mut self.input);
+        Ok(())
+    }
+}
+
+/// Whether an I/O error means the peer has gone away.
+pub(crate) fn is_disconnect(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::ConnectionReset
+            | ErrorKind::ConnectionAborted
+            | ErrorKind::BrokenPipe
+            | ErrorKind::UnexpectedEof
+    )
+}
+
+/// Reads once into `input`, growing it by at least [`READ_CHUNK`] when full.
+pub(crate) fn read_into(stream: &mut impl Read, input: &mut BytesMut) -> io::Result<usize> {
+    if input.capacity() - input.len() < READ_CHUNK {
+        input.reserve(READ_CHUNK);
+    }
+    let len = input.len();
+    let room = (input.capacity() - len).min(4 * READ_CHUNK);
+    input.resize(len + room, 0);
+    let result = stream.read(&mut input[len..]);
+    input.truncate(len + *result.as_ref().unwrap_or(&0));
+    result
+}
+
+/// Gives back a large read buffer once it is empty: idle connections hold
+/// no read memory.
+pub(crate) fn shrink_if_idle(input: &mut BytesMut) {
+    if input.is_empty() && input.capacity() > KEEP_CAPACITY {
+        *input = BytesMut::new();
+    }
+}
+
+/// Writes everything `conn` has queued, with vectored writes.
+pub(crate) fn write_transmit(conn: &mut Connection, stream: &mut impl Write) -> io::Result<()> {
+    while conn.wants_write() {
+        let slices: Vec<IoSlice<'_>> = conn.transmit().take(8).map(IoSlice::new).collect();
+        match stream.write_vectored(&slices) {
+            Ok(0) => return Err(ErrorKind::WriteZero.into()),
+            Ok(n) => conn.advance_transmit(n),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}

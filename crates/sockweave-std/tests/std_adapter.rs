@@ -1,0 +1,290 @@
+//! The blocking adapter against tungstenite (both roles) and against
+//! adversarial streams.
+
+use sockweave_std::sockweave::Bytes;
+use sockweave_std::sockweave::handshake::{Accept, ClientRequest, HandshakeError, Reject, Request};
+use sockweave_std::{
+    CloseCode, Config, Error, Message, ServerPolicy, Transport, accept, accept_with, client,
+    connect,
+};
+use std::io::{self, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::thread;
+use std::time::Duration;
+use tungstenite::protocol::frame::coding::CloseCode as TCode;
+
+fn corpus() -> Vec<Message> {
+    vec![
+        Message::from("hello"),
+        Message::from("four-byte 𝄞 and two-byte é"),
+        Message::from(""),
+        Message::Binary(Bytes::from_static(&[0, 1, 2, 255])),
+        Message::Binary(Bytes::from(vec![0x5a; 16 << 20])),
+    ]
+}
+
+fn listener() -> (TcpListener, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    (listener, url)
+}
+
+fn to_tungstenite(m: &Message) -> tungstenite::Message {
+    match m {
+        Message::Text(t) => tungstenite::Message::text(t.as_str()),
+        Message::Binary(b) => tungstenite::Message::binary(b.to_vec()),
+    }
+}
+
+#[test]
+fn client_against_tungstenite_server() {
+    let (listener, url) = listener();
+    let server = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut ws = tungstenite::accept(stream).unwrap();
+        loop {
+            match ws.read() {
+                Ok(tungstenite::Message::Text(t)) if t.as_str() == "close me" => {
+                    ws.close(Some(tungstenite::protocol::CloseFrame {
+                        code: TCode::Library(4001),
+                        reason: "as asked".into(),
+                    }))
+                    .unwrap();
+                }
+                Ok(m @ (tungstenite::Message::Text(_) | tungstenite::Message::Binary(_))) => {
+                    ws.send(m).unwrap()
+                }
+                Ok(_) => {}
+                Err(tungstenite::Error::ConnectionClosed) => return,
+                Err(e) => panic!("tungstenite server: {e}"),
+            }
+        }
+    });
+    let mut ws = connect(&url).unwrap();
+    for m in corpus() {
+        ws.send(m.clone()).unwrap();
+        assert_eq!(ws.recv().unwrap(), Some(m));
+    }
+    // Fragmented send, then a ping whose pong we see as an event.
+    ws.send_fragment("frag", false).unwrap();
+    ws.send_fragment("mented", true).unwrap();
+    assert_eq!(ws.recv().unwrap(), Some(Message::from("fragmented")));
+    ws.ping(b"ping?").unwrap();
+    loop {
+        match ws.next_event().unwrap() {
+            Some(sockweave_std::Event::Pong(p)) => break assert_eq!(&p[..], b"ping?"),
+            Some(_) => {}
+            None => panic!("closed before the pong"),
+        }
+    }
+    // Server-initiated close, reported with its code and reason.
+    ws.send("close me").unwrap();
+    assert_eq!(ws.recv().unwrap(), None);
+    let close = ws.close_event().unwrap();
+    assert_eq!(
+        (close.code, close.reason.as_str(), close.was_clean),
+        (CloseCode(4001), "as asked", true)
+    );
+    server.join().unwrap();
+}
+
+#[test]
+fn server_against_tungstenite_client() {
+    let (listener, url) = listener();
+    let peer = thread::spawn(move || {
+        let addr = url
+            .trim_start_matches("ws://")
+            .trim_end_matches('/')
+            .to_string();
+        let (mut ws, _) =
+            tungstenite::client(url.as_str(), TcpStream::connect(addr).unwrap()).unwrap();
+        let mut echoed = Vec::new();
+        for m in corpus() {
+            ws.send(to_tungstenite(&m)).unwrap();
+            echoed.push(ws.read().unwrap().into_data().to_vec());
+        }
+        ws.send(tungstenite::Message::Ping(b"hi".to_vec().into()))
+            .unwrap();
+        assert!(matches!(ws.read().unwrap(), tungstenite::Message::Pong(p) if &p[..] == b"hi"));
+        ws.close(Some(tungstenite::protocol::CloseFrame {
+            code: TCode::Normal,
+            reason: "done".into(),
+        }))
+        .unwrap();
+        loop {
+            match ws.read() {
+                Ok(_) => {}
+                Err(tungstenite::Error::ConnectionClosed) => break,
+                Err(e) => panic!("tungstenite client: {e}"),
+            }
+        }
+        echoed
+    });
+    let (stream, _) = listener.accept().unwrap();
+    let mut config = Config::default();
+    config.max_queued = 32 << 20;
+    let mut ws = accept_with(
+        stream,
+        ServerPolicy::default(),
+        config,
+        None::<fn(&Request) -> Result<Accept, Reject>>,
+    )
+    .unwrap();
+    while let Some(m) = ws.recv().unwrap() {
+        ws.send(m).unwrap();
+    }
+    let close = ws.close_event().unwrap();
+    assert_eq!(
+        (close.code, close.reason.as_str(), close.was_clean),
+        (CloseCode::NORMAL, "done", true)
+    );
+    let echoed = peer.join().unwrap();
+    assert_eq!(
+        echoed,
+        corpus()
+            .iter()
+            .map(|m| m.as_bytes().to_vec())
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn auth_hook_refuses_with_its_status() {
+    let (listener, url) = listener();
+    let server = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let decide = |request: &Request| match request.header("authorization") {
+            Some(b"Bearer good") => Ok(Accept::default()),
+            _ => Err(Reject::status(401)),
+        };
+        accept_with(
+            stream,
+            ServerPolicy::default(),
+            Config::default(),
+            Some(decide),
+        )
+        .map(|_| ())
+    });
+    let request = ClientRequest::new(&url)
+        .unwrap()
+        .header("Authorization", "Bearer bad");
+    let stream = TcpStream::connect((request.host.as_str(), request.port)).unwrap();
+    match client(stream, &request, Config::default()) {
+        Err(Error::Handshake(HandshakeError::Status { status: 401, .. })) => {}
+        other => panic!("expected a 401, got {:?}", other.err()),
+    }
+    assert!(matches!(
+        server.join().unwrap(),
+        Err(Error::Handshake(HandshakeError::Refused(401)))
+    ));
+}
+
+#[test]
+fn split_halves_work_from_two_threads() {
+    let (listener, url) = listener();
+    let server = thread::spawn(move || {
+        let mut ws = accept(listener.accept().unwrap().0).unwrap();
+        while let Some(m) = ws.recv().unwrap() {
+            ws.send(m).unwrap();
+        }
+    });
+    let (mut reader, writer) = connect(&url).unwrap().split().unwrap();
+    let sender = thread::spawn(move || {
+        for i in 0..500 {
+            writer.send(format!("message {i}")).unwrap();
+        }
+        writer
+    });
+    for i in 0..500 {
+        assert_eq!(
+            reader.recv().unwrap(),
+            Some(Message::from(format!("message {i}")))
+        );
+    }
+    let writer = sender.join().unwrap();
+    writer.close(CloseCode::NORMAL, "").unwrap();
+    assert_eq!(reader.recv().unwrap(), None);
+    assert!(reader.close_event().unwrap().was_clean);
+    server.join().unwrap();
+}
+
+/// A stream that reads and writes one byte at a time.
+struct Trickle(TcpStream);
+
+impl Read for Trickle {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(1);
+        self.0.read(&mut buf[..n])
+    }
+}
+
+impl Write for Trickle {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = buf.len().min(1);
+        self.0.write(&buf[..n])
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl Transport for Trickle {
+    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        Transport::set_read_timeout(&mut self.0, timeout)
+    }
+}
+
+#[test]
+fn one_byte_reads_and_writes_on_both_ends() {
+    let (listener, url) = listener();
+    let server = thread::spawn(move || {
+        let mut ws = accept(Trickle(listener.accept().unwrap().0)).unwrap();
+        while let Some(m) = ws.recv().unwrap() {
+            ws.send(m).unwrap();
+        }
+        ws.close_event().unwrap().was_clean
+    });
+    let request = ClientRequest::new(&url).unwrap();
+    let stream = Trickle(TcpStream::connect((request.host.as_str(), request.port)).unwrap());
+    let mut ws = client(stream, &request, Config::default()).unwrap();
+    for m in [
+        Message::from("κόσμε 𝄞"),
+        Message::Binary(Bytes::from(vec![7; 3000])),
+    ] {
+        ws.send(m.clone()).unwrap();
+        assert_eq!(ws.recv().unwrap(), Some(m));
+    }
+    ws.close(CloseCode::NORMAL, "").unwrap();
+    assert_eq!(ws.recv().unwrap(), None);
+    assert!(ws.close_event().unwrap().was_clean);
+    assert!(server.join().unwrap());
+}
+
+#[test]
+fn eof_in_the_middle_of_a_frame_is_an_abnormal_close() {
+    let (listener, url) = listener();
+    let peer = thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut request = [0u8; 1024];
+        let n = stream.read(&mut request).unwrap();
+        let request = String::from_utf8_lossy(&request[..n]).to_string();
+        let key = request
+            .lines()
+            .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+            .unwrap()
+            .to_string();
+        let accept = sockweave_std::sockweave::handshake::accept_key(key.as_bytes());
+        let accept = std::str::from_utf8(&accept).unwrap().to_string();
+        write!(stream, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n").unwrap();
+        // Half of a 10-byte text frame, then EOF.
+        stream.write_all(b"\x81\x0ahello").unwrap();
+    });
+    let mut ws = connect(&url).unwrap();
+    peer.join().unwrap();
+    match ws.recv() {
+        Err(Error::Failed(sockweave_std::sockweave::Error::TransportClosed)) => {}
+        other => panic!("expected a dropped connection, got {other:?}"),
+    }
+    let close = ws.close_event().unwrap();
+    assert_eq!((close.code, close.was_clean), (CloseCode::ABNORMAL, false));
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Autobahn|Testsuite against our echo servers and clients, strict: every
+# case OK or INFORMATIONAL, no NON-STRICT, no FAILED.
+#
+# usage: tests/autobahn/run.sh [PROFILE] [TARGET...]
+#   PROFILE  core (default: cases 1.*-10.*), fast, all, or case patterns
+#   TARGET   core (bare core over blocking sockets), std   (default: all)
+# Needs ../shared/autobahn beside the repository (it installs itself).
+# Reports: target/autobahn/<target>-{server,client}/.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+profile="${1:-core}"
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(core std)
+autobahn="${AUTOBAHN_DIR:-../shared/autobahn}"
+port="${AB_PORT:-9301}"
+
+strict() { # report dir, label
+    local total
+    total=$(python3 "$autobahn/summarize.py" "$1" | grep '^TOTAL')
+    echo "$2: $total"
+    [[ "$total" =~ nonstrict=0\ .*failed=0$ ]] || { python3 "$autobahn/summarize.py" "$1"; return 1; }
+}
+
+status=0
+for target in "${targets[@]}"; do
+    case "$target" in
+        core) package=sockweave-tests ;;
+        std) package=sockweave-std ;;
+        *) echo "unknown target $target" >&2; exit 2 ;;
+    esac
+    cargo build --release -q -p "$package" --example "${target}_echo_server" --example "${target}_autobahn_client"
+    "./target/release/examples/${target}_echo_server" "127.0.0.1:$port" 2>/dev/null &
+    server=$!
+    for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+    OUTDIR="$PWD/target/autobahn/$target-server" AGENT="sockweave-$target" \
+        bash "$autobahn/test-server.sh" "127.0.0.1:$port" "$profile" >/dev/null || true
+    kill "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+    strict "target/autobahn/$target-server" "$target server" || status=1
+    OUTDIR="$PWD/target/autobahn/$target-client" \
+        bash "$autobahn/test-client.sh" "./target/release/examples/${target}_autobahn_client {url} sockweave-$target" "$profile" >/dev/null || true
+    strict "target/autobahn/$target-client" "$target client" || status=1
+done
+exit $status
