@@ -1,0 +1,42 @@
+//! Echo server on a multi-threaded tokio runtime: `tokio_echo_server [ADDR]`
+//! (default 127.0.0.1:9001). Echoes text and binary unchanged; a close is
+//! answered with the same code.
+
+use sockweave_tokio::{Config, ServerPolicy, accept_with};
+use tokio::net::TcpListener;
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:9001".into());
+    let listener = TcpListener::bind(&addr).await?;
+    eprintln!("tokio echo server on ws://{addr}");
+    loop {
+        let (stream, _) = listener.accept().await?;
+        stream.set_nodelay(true)?;
+        tokio::spawn(async move {
+            let mut config = Config::default();
+            config.max_queued = 32 << 20; // a 16 MiB echo fits whole
+            let none = None::<fn(&_) -> _>;
+            let mut ws = match accept_with(stream, ServerPolicy::default(), config, none).await {
+                Ok(ws) => ws,
+                Err(e) => return eprintln!("handshake: {e}"),
+            };
+            loop {
+                match ws.recv().await {
+                    Ok(Some(message)) => {
+                        if ws.send(message).await.is_err() {
+                            break;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        eprintln!("connection: {e}");
+                        break;
+                    }
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,59 @@
+//! Async WebSockets over tokio (any `AsyncRead + AsyncWrite`), driven by
+//! the [`sockweave`] core.
+//!
+//! ```no_run
+//! use sockweave_tokio::{accept, connect, CloseCode, Message};
+//! use tokio::net::TcpListener;
+//!
+//! # async fn run() -> Result<(), sockweave_tokio::Error> {
+//! let listener = TcpListener::bind("127.0.0.1:9001").await?;
+//! tokio::spawn(async move {
+//!     while let Ok((stream, _)) = listener.accept().await {
+//!         tokio::spawn(async move {
+//!             let mut ws = accept(stream).await?;
+//!             while let Some(message) = ws.recv().await? {
+//!                 ws.send(message).await?;
+//!             }
+//!             Ok::<_, sockweave_tokio::Error>(())
+//!         });
+//!     }
+//! });
+//!
+//! let mut ws = connect("ws://127.0.0.1:9001/").await?;
+//! ws.send("hello").await?;
+//! assert_eq!(ws.recv().await?, Some(Message::from("hello")));
+//! ws.close(CloseCode::NORMAL, "bye").await?;
+//! while ws.recv().await?.is_some() {}
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## When bytes move, and backpressure
+//!
+//! `send` returns once the frame has been written to the stream (the core's
+//! queue is empty again). Every `recv`/`next_event` poll first writes out what
+//! the core queued (pongs, close replies) without waiting for it, so a task
+//! that only reads still answers pings; it never blocks reading on a full
+//! socket. A peer that stops reading makes `send` wait: that is the
+//! backpressure, and `Config::max_queued` bounds what the core holds.
+//!
+//! ## Cancellation
+//!
+//! `recv` and `next_event` are cancel-safe: all state lives in the
+//! `WebSocket`, and bytes count as written only once the stream took them.
+//! A cancelled `send` leaves its message queued; the next call writes it.
+//!
+//! ## Split
+//!
+//! [`WebSocket::split`] gives a [`ReadHalf`] (a `Stream` of messages) and a
+//! [`WriteHalf`] (a `Sink`), for two tasks. They share the connection under a
+//! mutex that is only held inside a poll, never across an `.await`.
+
+mod error;
+mod split;
+mod websocket;
+
+pub use error::Error;
+pub use sockweave::{self, CloseCode, CloseEvent, Config, Event, Message, ServerPolicy, Text};
+pub use split::{ReadHalf, WriteHalf};
+pub use websocket::{WebSocket, accept, accept_with, client, connect};

@@ -1,0 +1,435 @@
+//! [`WebSocket`]: one connection over an async stream.
+
+use crate::error::Error;
+use futures_core::Stream;
+use futures_sink::Sink;
+use sockweave::handshake::{Accept, ClientRequest, Reject, Request};
+use sockweave::{
+    BytesMut, CloseCode, CloseEvent, Config, Connection, Event, Message, ReadyState, SendError,
+    ServerPolicy,
+};
+use std::future::poll_fn;
+use std::io::{self, ErrorKind, IoSlice};
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio::time::Sleep;
+
+/// A read buffer is grown by at least this much when full.
+const READ_CHUNK: usize = 8 << 10;
+/// A read buffer larger than this is given back when it empties.
+const KEEP_CAPACITY: usize = 64 << 10;
+
+/// A WebSocket over an async stream `S`.
+pub struct WebSocket<S> {
+    stream: S,
+    conn: Connection,
+    input: BytesMut,
+    start: tokio::time::Instant,
+    /// Armed for the core's next deadline; boxed so the socket stays `Unpin`.
+    timer: Option<Pin<Box<Sleep>>>,
+    closed: Option<CloseEvent>,
+    error: Option<sockweave::Error>,
+    shut_down: bool,
+    /// A message the `Sink` accepted while the core's queue was full.
+    unsent: Option<Message>,
+}
+
+/// Connects to a `ws://` URL over TCP with the default configuration.
+pub async fn connect(url: &str) -> Result<WebSocket<TcpStream>, Error> {
+    let request = ClientRequest::new(url)?;
+    let stream = TcpStream::connect((request.host.as_str(), request.port)).await?;
+    stream.set_nodelay(true)?;
+    client(stream, &request, Config::default()).await
+}
+
+/// Runs the client handshake for `request` over `stream`.
+pub async fn client<S>(
+    stream: S,
+    request: &ClientRequest,
+    config: Config,
+) -> Result<WebSocket<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let start = tokio::time::Instant::now();
+    let conn = Connection::client(
+        request,
+        config,
+        |buf: &mut [u8]| rand::fill(buf),
+        sockweave::Instant::ZERO,
+    );
+    WebSocket::new(stream, conn, start)
+        .opened(|_| unreachable!("clients get no requests"))
+        .await
+}
+
+/// Accepts a WebSocket on `stream` with the default policy and configuration.
+pub async fn accept<S>(stream: S) -> Result<WebSocket<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    accept_with(
+        stream,
+        ServerPolicy::default(),
+        Config::default(),
+        None::<fn(&Request) -> Result<Accept, Reject>>,
+    )
+    .await
+}
+
+/// Accepts a WebSocket with `policy` and, if given, `decide`: a hook that
+/// accepts each valid request or rejects it with a status of its choosing.
+pub async fn accept_with<S, F>(
+    stream: S,
+    mut policy: ServerPolicy,
+    config: Config,
+    mut decide: Option<F>,
+) -> Result<WebSocket<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    F: FnMut(&Request) -> Result<Accept, Reject>,
+{
+    let start = tokio::time::Instant::now();
+    policy.defer = decide.is_some();
+    let conn = Connection::server(policy, config, sockweave::Instant::ZERO);
+    WebSocket::new(stream, conn, start)
+        .opened(move |request| match decide.as_mut() {
+            Some(decide) => decide(request),
+            None => unreachable!("requests are only deferred with a hook"),
+        })
+        .await
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
+    fn new(stream: S, conn: Connection, start: tokio::time::Instant) -> Self {
+        Self {
+            stream,
+            conn,
+            input: BytesMut::new(),
+            start,
+            timer: None,
+            closed: None,
+            error: None,
+            shut_down: false,
+            unsent: None,
+        }
+    }
+
+    /// Wraps a connection whose handshake was done elsewhere, with the bytes
+    /// already read past it.
+    pub fn from_parts(stream: S, conn: Connection, leftover: BytesMut) -> Self {
+        let mut ws = Self::new(stream, conn, tokio::time::Instant::now());
+        ws.input = leftover;
+        ws
+    }
+
+    fn now(&self) -> sockweave::Instant {
+        sockweave::Instant::from_elapsed(self.elapsed())
+    }
+
+    fn elapsed(&self) -> std::time::Duration {
+        self.start.elapsed()
+    }
+
+    pub(crate) fn close_now(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        let now = self.now();
+        Ok(self.conn.close(code, reason, now)?)
+    }
+
+    async fn opened(
+        mut self,
+        mut decide: impl FnMut(&Request) -> Result<Accept, Reject>,
+    ) -> Result<Self, Error> {
+        loop {
+            match self.next_event().await? {
+                Some(Event::Open(_)) => return Ok(self),
+                Some(Event::Request(request)) => {
+                    match decide(&request) {
+                        Ok(accept) => self.conn.accept(accept)?,
+                        Err(reject) => self.conn.reject(reject)?,
+                    }
+                    let now = self.now();
+                    self.conn.receive(&mut self.input, now);
+                }
+                Some(_) => {}
+                None => return Err(self.error.take().map_or(Error::Closed, Error::from)),
+            }
+        }
+    }
+
+    /// The next whole message; `None` once the connection closed cleanly.
+    /// A failure is returned once the connection has closed, after our
+    /// close frame went out. Cancel-safe.
+    pub async fn recv(&mut self) -> Result<Option<Message>, Error> {
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// The next event of any kind; `None` after [`Event::Closed`]. Cancel-safe.
+    pub async fn next_event(&mut self) -> Result<Option<Event>, Error> {
+        poll_fn(|cx| self.poll_next_event(cx)).await
+    }
+
+    /// Queues `message` and writes it out.
+    pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
+        let mut message = Some(message.into());
+        poll_fn(|cx| self.poll_send(cx, &mut message, |conn, m| conn.send(m))).await
+    }
+
+    /// Sends one piece of a message sent in pieces; `last` ends the message.
+    pub async fn send_fragment(
+        &mut self,
+        piece: impl Into<Message>,
+        last: bool,
+    ) -> Result<(), Error> {
+        let mut piece = Some(piece.into());
+        poll_fn(|cx| self.poll_send(cx, &mut piece, |conn, m| conn.send_fragment(m, last))).await
+    }
+
+    /// Sends a ping with up to 125 bytes of payload.
+    pub async fn ping(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.conn.ping(payload)?;
+        self.flush().await
+    }
+
+    /// Starts the closing handshake; keep calling `recv` until `None` to
+    /// finish it.
+    pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        self.close_now(code, reason)?;
+        self.flush().await
+    }
+
+    /// Writes out everything queued.
+    pub async fn flush(&mut self) -> Result<(), Error> {
+        poll_fn(|cx| self.poll_write_out(cx)).await
+    }
+
+    /// How the connection ended, once it has.
+    pub fn close_event(&self) -> Option<&CloseEvent> {
+        self.closed.as_ref()
+    }
+
+    /// The sans-IO connection (ready state, protocol, buffered amount…).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The stream, the connection, and bytes read but not yet processed.
+    pub fn into_parts(self) -> (S, Connection, BytesMut) {
+        (self.stream, self.conn, self.input)
+    }
+
+    pub(crate) fn poll_recv(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<Message>, Error>> {
+        loop {
+            match ready!(self.poll_next_event(cx))? {
+                Some(Event::Message(message)) => return Poll::Ready(Ok(Some(message))),
+                Some(_) => {}
+                None => return Poll::Ready(self.error.take().map_or(Ok(None), |e| Err(e.into()))),
+            }
+        }
+    }
+
+    pub(crate) fn poll_next_event(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<Event>, Error>> {
+        loop {
+            if let Some(event) = self.conn.poll_event() {
+                match &event {
+                    Event::Closed(close) => self.closed = Some(close.clone()),
+                    Event::Error(error) => self.error = Some(error.clone()),
+                    _ => {}
+                }
+                return Poll::Ready(Ok(Some(event)));
+            }
+            if self.conn.ready_state() == ReadyState::Closed {
+                // Best effort, and only once: the peer may be gone already.
+                if !self.shut_down {
+                    if self.poll_write_out(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    self.shut_down = true;
+                    let _ = Pin::new(&mut self.stream).poll_shutdown(cx);
+                }
+                return Poll::Ready(Ok(None));
+            }
+            // Obligated writes go out on every turn, without waiting for them.
+            if self.conn.wants_write() {
+                match self.poll_write_out(cx) {
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    // Writing may have ended the connection: look again.
+                    Poll::Ready(Ok(())) => continue,
+                    Poll::Pending => {}
+                }
+            }
+            if self.poll_timer(cx) {
+                continue;
+            }
+            if self.input.capacity() - self.input.len() < READ_CHUNK {
+                self.input.reserve(READ_CHUNK);
+            }
+            let read = ready!(tokio_util::io::poll_read_buf(
+                Pin::new(&mut self.stream),
+                cx,
+                &mut self.input
+            ));
+            let now = self.now();
+            match read {
+                Ok(0) => self.conn.receive_eof(now),
+                Ok(_) => self.conn.receive(&mut self.input, now),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if is_disconnect(&e) => self.conn.receive_eof(now),
+                Err(e) => {
+                    self.conn.receive_eof(now);
+                    return Poll::Ready(Err(e.into()));
+                }
+            }
+            if self.input.is_empty() && self.input.capacity() > KEEP_CAPACITY {
+                self.input = BytesMut::new();
+            }
+        }
+    }
+
+    /// Runs the core's timers; returns whether one fired.
+    fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(deadline) = self.conn.poll_timeout() else {
+            self.timer = None;
+            return false;
+        };
+        let when = self.start + deadline.elapsed_since_epoch();
+        match &mut self.timer {
+            Some(timer) if timer.deadline() == when => {}
+            Some(timer) => timer.as_mut().reset(when),
+            None => self.timer = Some(Box::pin(tokio::time::sleep_until(when))),
+        }
+        let timer = self.timer.as_mut().expect("armed above");
+        if timer.as_mut().poll(cx).is_ready() {
+            let now = self.now();
+            self.conn.handle_timeout(now);
+            self.timer = None;
+            return true;
+        }
+        false
+    }
+
+    fn poll_send(
+        &mut self,
+        cx: &mut Context<'_>,
+        message: &mut Option<Message>,
+        push: impl Fn(&mut Connection, Message) -> Result<(), SendError>,
+    ) -> Poll<Result<(), Error>> {
+        if let Some(m) = message.take() {
+            match push(&mut self.conn, m) {
+                Ok(()) => {}
+                Err(SendError::Full(m)) => {
+                    *message = Some(m);
+                    ready!(self.poll_write_out(cx))?;
+                    return self.poll_send(cx, message, push);
+                }
+                Err(e) => return Poll::Ready(Err(e.into())),
+            }
+        }
+        self.poll_write_out(cx)
+    }
+
+    /// Writes everything the core queued; bytes count only once written.
+    pub(crate) fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        while self.conn.wants_write() {
+            let slices: Vec<IoSlice<'_>> = self.conn.transmit().take(8).map(IoSlice::new).collect();
+            let written = Pin::new(&mut self.stream).poll_write_vectored(cx, &slices);
+            match ready!(written) {
+                Ok(0) => return Poll::Ready(Err(io::Error::from(ErrorKind::WriteZero).into())),
+                Ok(n) => self.conn.advance_transmit(n),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => {
+                    if is_disconnect(&e) {
+                        let now = self.now();
+                        self.conn.receive_eof(now);
+                    }
+                    return Poll::Ready(Err(e.into()));
+                }
+            }
+        }
+        Pin::new(&mut self.stream)
+            .poll_flush(cx)
+            .map_err(Error::from)
+    }
+}
+
+/// Whether an I/O error means the peer has gone away.
+fn is_disconnect(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::ConnectionReset
+            | ErrorKind::ConnectionAborted
+            | ErrorKind::BrokenPipe
+            | ErrorKind::UnexpectedEof
+    )
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocket<S> {
+    type Item = Result<Message, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_recv(cx).map(Result::transpose)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
+    /// Moves a message the `Sink` accepted into the core once it has room.
+    fn poll_unsent(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        while let Some(message) = self.unsent.take() {
+            match self.conn.send(message) {
+                Ok(()) => {}
+                Err(SendError::Full(message)) => {
+                    self.unsent = Some(message);
+                    ready!(self.poll_write_out(cx))?;
+                }
+                Err(e) => return Poll::Ready(Err(e.into())),
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Messages queue in the core (so several leave in one write) until
+/// `poll_flush`; a message that does not fit waits in a one-message slot.
+impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocket<S> {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.get_mut().poll_unsent(cx)
+    }
+
+    fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), Error> {
+        let this = self.get_mut();
+        match this.conn.send(item) {
+            Ok(()) => Ok(()),
+            Err(SendError::Full(item)) => {
+                this.unsent = Some(item);
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let this = self.get_mut();
+        ready!(this.poll_unsent(cx))?;
+        this.poll_write_out(cx)
+    }
+
+    /// Sends a close frame (1000) and writes it out; the closing handshake
+    /// finishes as the stream side is read to its end.
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let this = self.get_mut();
+        ready!(this.poll_unsent(cx))?;
+        let now = this.now();
+        this.conn.close(CloseCode::NORMAL, "", now)?;
+        this.poll_write_out(cx)
+    }
+}

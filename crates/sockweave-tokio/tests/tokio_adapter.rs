@@ -1,0 +1,261 @@
+//! The tokio adapter against tungstenite (both roles), over a one-byte
+//! pipe, under cancellation, split across tasks, and against a peer that
+//! stops reading.
+
+use futures_util::{SinkExt, StreamExt};
+use sockweave_tokio::sockweave::Bytes;
+use sockweave_tokio::sockweave::handshake::ClientRequest;
+use sockweave_tokio::{CloseCode, Config, Message, ServerPolicy, accept, client, connect};
+use std::net::TcpStream as StdTcpStream;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tungstenite::protocol::frame::coding::CloseCode as TCode;
+
+fn corpus() -> Vec<Message> {
+    vec![
+        Message::from("hello"),
+        Message::from("four-byte 𝄞 and two-byte é"),
+        Message::from(""),
+        Message::Binary(Bytes::from_static(&[0, 1, 2, 255])),
+        Message::Binary(Bytes::from(vec![0x5a; 16 << 20])),
+    ]
+}
+
+fn to_tungstenite(m: &Message) -> tungstenite::Message {
+    match m {
+        Message::Text(t) => tungstenite::Message::text(t.as_str()),
+        Message::Binary(b) => tungstenite::Message::binary(b.to_vec()),
+    }
+}
+
+async fn listener() -> (TcpListener, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    (listener, url)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_against_tungstenite_server() {
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://{}/", std_listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let mut ws = tungstenite::accept(std_listener.accept().unwrap().0).unwrap();
+        loop {
+            match ws.read() {
+                Ok(tungstenite::Message::Text(t)) if t.as_str() == "close me" => ws
+                    .close(Some(tungstenite::protocol::CloseFrame {
+                        code: TCode::Library(4001),
+                        reason: "as asked".into(),
+                    }))
+                    .unwrap(),
+                Ok(m @ (tungstenite::Message::Text(_) | tungstenite::Message::Binary(_))) => {
+                    ws.send(m).unwrap()
+                }
+                Ok(_) => {}
+                Err(tungstenite::Error::ConnectionClosed) => return,
+                Err(e) => panic!("tungstenite server: {e}"),
+            }
+        }
+    });
+    let mut ws = connect(&url).await.unwrap();
+    for m in corpus() {
+        ws.send(m.clone()).await.unwrap();
+        assert_eq!(ws.recv().await.unwrap(), Some(m));
+    }
+    ws.send_fragment("frag", false).await.unwrap();
+    ws.send_fragment("mented", true).await.unwrap();
+    assert_eq!(ws.recv().await.unwrap(), Some(Message::from("fragmented")));
+    ws.ping(b"ping?").await.unwrap();
+    loop {
+        match ws.next_event().await.unwrap() {
+            Some(sockweave_tokio::Event::Pong(p)) => break assert_eq!(&p[..], b"ping?"),
+            Some(_) => {}
+            None => panic!("closed before the pong"),
+        }
+    }
+    ws.send("close me").await.unwrap();
+    assert_eq!(ws.recv().await.unwrap(), None);
+    let close = ws.close_event().unwrap();
+    assert_eq!(
+        (close.code, close.reason.as_str(), close.was_clean),
+        (CloseCode(4001), "as asked", true)
+    );
+    server.join().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_against_tungstenite_client() {
+    let (listener, url) = listener().await;
+    let peer = std::thread::spawn(move || {
+        let addr = url
+            .trim_start_matches("ws://")
+            .trim_end_matches('/')
+            .to_string();
+        let (mut ws, _) =
+            tungstenite::client(url.as_str(), StdTcpStream::connect(addr).unwrap()).unwrap();
+        let mut echoed = Vec::new();
+        for m in corpus() {
+            ws.send(to_tungstenite(&m)).unwrap();
+            echoed.push(ws.read().unwrap().into_data().to_vec());
+        }
+        ws.send(tungstenite::Message::Ping(b"hi".to_vec().into()))
+            .unwrap();
+        assert!(matches!(ws.read().unwrap(), tungstenite::Message::Pong(p) if &p[..] == b"hi"));
+        ws.close(Some(tungstenite::protocol::CloseFrame {
+            code: TCode::Normal,
+            reason: "done".into(),
+        }))
+        .unwrap();
+        while !matches!(ws.read(), Err(tungstenite::Error::ConnectionClosed)) {}
+        echoed
+    });
+    let (stream, _) = listener.accept().await.unwrap();
+    let mut config = Config::default();
+    config.max_queued = 32 << 20;
+    let none = None::<fn(&_) -> _>;
+    let mut ws = sockweave_tokio::accept_with(stream, ServerPolicy::default(), config, none)
+        .await
+        .unwrap();
+    while let Some(m) = ws.recv().await.unwrap() {
+        ws.send(m).await.unwrap();
+    }
+    let close = ws.close_event().unwrap();
+    assert_eq!(
+        (close.code, close.reason.as_str(), close.was_clean),
+        (CloseCode::NORMAL, "done", true)
+    );
+    let echoed = tokio::task::spawn_blocking(move || peer.join().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        echoed,
+        corpus()
+            .iter()
+            .map(|m| m.as_bytes().to_vec())
+            .collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn one_byte_pipe_both_ways() {
+    // A pipe that holds one byte: every read and write moves a single byte.
+    let (a, b) = tokio::io::duplex(1);
+    let server = tokio::spawn(async move {
+        let mut ws = accept(b).await.unwrap();
+        while let Some(m) = ws.recv().await.unwrap() {
+            ws.send(m).await.unwrap();
+        }
+        ws.close_event().unwrap().was_clean
+    });
+    let request = ClientRequest::new("ws://pipe/").unwrap();
+    let mut ws = client(a, &request, Config::default()).await.unwrap();
+    for m in [
+        Message::from("κόσμε 𝄞"),
+        Message::Binary(Bytes::from(vec![7; 3000])),
+    ] {
+        ws.send(m.clone()).await.unwrap();
+        assert_eq!(ws.recv().await.unwrap(), Some(m));
+    }
+    ws.close(CloseCode::NORMAL, "").await.unwrap();
+    assert_eq!(ws.recv().await.unwrap(), None);
+    // Over a pipe there is no TCP close from the server to wait for: the
+    // client ends at EOF when the server drops its end.
+    assert!(server.await.unwrap());
+}
+
+#[tokio::test]
+async fn recv_is_cancel_safe() {
+    let (a, b) = tokio::io::duplex(64);
+    let server = tokio::spawn(async move {
+        let mut ws = accept(b).await.unwrap();
+        for i in 0..300 {
+            ws.send(format!("message {i}")).await.unwrap();
+        }
+        ws.close(CloseCode::NORMAL, "").await.unwrap();
+        while ws.recv().await.unwrap().is_some() {}
+    });
+    let request = ClientRequest::new("ws://pipe/").unwrap();
+    let mut ws = client(a, &request, Config::default()).await.unwrap();
+    let mut got = Vec::new();
+    loop {
+        // Abandon the receive whenever the timer wins; nothing may be lost.
+        tokio::select! {
+            m = ws.recv() => match m.unwrap() {
+                Some(Message::Text(t)) => got.push(t.to_string()),
+                Some(_) => unreachable!(),
+                None => break,
+            },
+            _ = tokio::task::yield_now() => {}
+        }
+    }
+    assert_eq!(
+        got,
+        (0..300).map(|i| format!("message {i}")).collect::<Vec<_>>()
+    );
+    server.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn split_halves_stream_and_sink() {
+    let (listener, url) = listener().await;
+    let server = tokio::spawn(async move {
+        let mut ws = accept(listener.accept().await.unwrap().0).await.unwrap();
+        while let Some(m) = ws.recv().await.unwrap() {
+            ws.send(m).await.unwrap();
+        }
+    });
+    let (mut read, mut write) = connect(&url).await.unwrap().split();
+    let writer = tokio::spawn(async move {
+        let mut messages =
+            futures_util::stream::iter((0..1000).map(|i| Ok(Message::from(format!("m{i}")))));
+        write.send_all(&mut messages).await.unwrap();
+        write
+    });
+    for i in 0..1000 {
+        assert_eq!(
+            read.next().await.unwrap().unwrap(),
+            Message::from(format!("m{i}"))
+        );
+    }
+    let mut write = writer.await.unwrap();
+    write.close(CloseCode::NORMAL, "").await.unwrap();
+    assert!(read.next().await.is_none());
+    assert!(read.close_event().unwrap().was_clean);
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_peer_that_stops_reading_gets_backpressure_not_memory() {
+    let (a, b) = tokio::io::duplex(4096);
+    let _silent_client = tokio::spawn(async move {
+        let request = ClientRequest::new("ws://pipe/").unwrap();
+        let ws = client(a, &request, Config::default()).await.unwrap();
+        // Never reads again.
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        drop(ws);
+    });
+    let mut config = Config::default();
+    config.max_queued = 64 << 10;
+    let none = None::<fn(&_) -> _>;
+    let mut ws = sockweave_tokio::accept_with(b, ServerPolicy::default(), config, none)
+        .await
+        .unwrap();
+    let chunk = Message::Binary(Bytes::from(vec![1; 16 << 10]));
+    let mut sent = 0;
+    let stalled = tokio::time::timeout(Duration::from_millis(300), async {
+        loop {
+            ws.send(chunk.clone()).await.unwrap();
+            sent += 1;
+        }
+    })
+    .await;
+    assert!(
+        stalled.is_err(),
+        "send must wait once the peer stops reading"
+    );
+    assert!(
+        sent < 10,
+        "only the pipe and the core's queue hold data: {sent} messages"
+    );
+    assert!(ws.connection().buffered_amount() <= (64 << 10) + (16 << 10));
+}
