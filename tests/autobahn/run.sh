@@ -4,7 +4,7 @@
 #
 # usage: tests/autobahn/run.sh [PROFILE] [TARGET...]
 #   PROFILE  core (default: cases 1.*-10.*), fast, all, or case patterns
-#   TARGET   core (bare core over blocking sockets), std, tokio   (default: all)
+#   TARGET   core (bare core over blocking sockets), std, tokio, mio   (default: all)
 # Needs ../shared/autobahn beside the repository (it installs itself).
 # Reports: target/autobahn/<target>-{server,client}/.
 set -euo pipefail
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 profile="${1:-core}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(core std tokio)
+[ ${#targets[@]} -gt 0 ] || targets=(core std tokio mio)
 autobahn="${AUTOBAHN_DIR:-../shared/autobahn}"
 port="${AB_PORT:-9301}"
 
@@ -29,6 +29,7 @@ for target in "${targets[@]}"; do
         core) package=sockweave-tests ;;
         std) package=sockweave-std ;;
         tokio) package=sockweave-tokio ;;
+        mio) package=sockweave-mio ;;
         *) echo "unknown target $target" >&2; exit 2 ;;
     esac
     cargo build --release -q -p "$package" --example "${target}_echo_server" --example "${target}_autobahn_client"

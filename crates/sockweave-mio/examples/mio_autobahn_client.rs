@@ -1,0 +1,79 @@
+//! The Autobahn|Testsuite client protocol over the mio adapter, one
+//! connection at a time on one `mio::Poll`:
+//! `mio_autobahn_client [ws://127.0.0.1:9001] [agent]`.
+
+use mio::net::TcpStream;
+use mio::{Events, Poll, Token};
+use sockweave_mio::sockweave::ClientRequest;
+use sockweave_mio::{Config, Event, Message, WebSocket};
+use std::net::ToSocketAddrs;
+
+/// Runs one connection to the end, answering each message with `reply`.
+fn run(
+    poll: &mut Poll,
+    url: &str,
+    mut reply: impl FnMut(Message) -> Option<Message>,
+) -> std::io::Result<()> {
+    let request = ClientRequest::new(url).map_err(std::io::Error::other)?;
+    let addr = (request.host.as_str(), request.port)
+        .to_socket_addrs()?
+        .next()
+        .expect("an address");
+    let stream = TcpStream::connect(addr)?;
+    stream.set_nodelay(true)?;
+    let mut config = Config::default();
+    config.max_queued = 32 << 20;
+    let mut ws = WebSocket::client(stream, &request, config);
+    ws.register(poll.registry(), Token(0))?;
+    let mut events = Events::with_capacity(16);
+    while !ws.is_closed() {
+        poll.poll(&mut events, ws.timeout())?;
+        for event in &events {
+            ws.on_ready(
+                event.is_readable() || event.is_read_closed(),
+                event.is_writable(),
+            )?;
+        }
+        ws.on_timeout();
+        while let Some(event) = ws.poll_event() {
+            if let Event::Message(message) = event {
+                if let Some(answer) = reply(message) {
+                    let _ = ws.send(answer);
+                }
+            }
+        }
+        ws.flush()?;
+        ws.reregister(poll.registry(), Token(0))?;
+    }
+    ws.deregister(poll.registry())?;
+    Ok(())
+}
+
+fn main() -> std::io::Result<()> {
+    let base = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "ws://127.0.0.1:9001".into());
+    let agent = std::env::args()
+        .nth(2)
+        .unwrap_or_else(|| "sockweave-mio".into());
+    let mut poll = Poll::new()?;
+    let mut count = 0u32;
+    run(&mut poll, &format!("{base}/getCaseCount"), |m| {
+        if let Message::Text(t) = m {
+            count = t.parse().unwrap_or(0);
+        }
+        None
+    })?;
+    for case in 1..=count {
+        run(
+            &mut poll,
+            &format!("{base}/runCase?case={case}&agent={agent}"),
+            Some,
+        )?;
+    }
+    run(
+        &mut poll,
+        &format!("{base}/updateReports?agent={agent}"),
+        |_| None,
+    )
+}

@@ -1,0 +1,227 @@
+//! [`WebSocket`]: one non-blocking connection for a readiness loop.
+
+use mio::event::Source;
+use mio::{Interest, Registry, Token};
+use sockweave::handshake::ClientRequest;
+use sockweave::{
+    BytesMut, CloseCode, Config, Connection, Event, Message, ReadyState, SendError, ServerPolicy,
+};
+use std::io::{self, ErrorKind, IoSlice, Read, Write};
+use std::time::{Duration, Instant};
+
+/// Reads move at most this much at a time.
+const READ_CHUNK: usize = 16 << 10;
+/// A read buffer larger than this is given back when it empties.
+const KEEP_CAPACITY: usize = 32 << 10;
+
+/// A WebSocket over a non-blocking stream `S` (a `mio::net::TcpStream`).
+pub struct WebSocket<S> {
+    stream: S,
+    conn: Connection,
+    input: BytesMut,
+    start: Instant,
+}
+
+impl<S: Read + Write> WebSocket<S> {
+    /// A server connection in CONNECTING on an accepted stream.
+    pub fn server(stream: S, policy: ServerPolicy, config: Config) -> Self {
+        let conn = Connection::server(policy, config, sockweave::Instant::ZERO);
+        Self::from_parts(stream, conn, BytesMut::new())
+    }
+
+    /// A client connection in CONNECTING; the request goes out on the first
+    /// writable event.
+    pub fn client(stream: S, request: &ClientRequest, config: Config) -> Self {
+        let conn = Connection::client(
+            request,
+            config,
+            |buf: &mut [u8]| rand::fill(buf),
+            sockweave::Instant::ZERO,
+        );
+        Self::from_parts(stream, conn, BytesMut::new())
+    }
+
+    /// Wraps a connection (whose time starts now) with bytes already read.
+    pub fn from_parts(stream: S, conn: Connection, leftover: BytesMut) -> Self {
+        Self {
+            stream,
+            conn,
+            input: leftover,
+            start: Instant::now(),
+        }
+    }
+
+    fn now(&self) -> sockweave::Instant {
+        sockweave::Instant::from_elapsed(self.start.elapsed())
+    }
+
+    /// The readiness to register for: READABLE while the core reads,
+    /// WRITABLE while bytes wait to be written.
+    pub fn interest(&self) -> Interest {
+        match (self.conn.wants_read(), self.conn.wants_write()) {
+            (true, true) => Interest::READABLE | Interest::WRITABLE,
+            (false, true) => Interest::WRITABLE,
+            // mio needs some interest; a CLOSED connection is dropped anyway.
+            _ => Interest::READABLE,
+        }
+    }
+
+    /// When [`WebSocket::on_timeout`] is next due.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.conn
+            .poll_timeout()
+            .map(|at| self.start + at.elapsed_since_epoch())
+    }
+
+    /// Time until the deadline, for `mio::Poll::poll`.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.deadline()
+            .map(|at| at.saturating_duration_since(Instant::now()))
+    }
+
+    /// Handles readiness: reads until the socket would block, then writes
+    /// what is queued until it would block.
+    pub fn on_ready(&mut self, readable: bool, writable: bool) -> io::Result<()> {
+        if readable {
+            self.read_all()?;
+        }
+        if writable || self.conn.wants_write() {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Runs the core's timers if due.
+    pub fn on_timeout(&mut self) {
+        if self.deadline().is_some_and(|at| at <= Instant::now()) {
+            let now = self.now();
+            self.conn.handle_timeout(now);
+        }
+    }
+
+    /// The next event. Drain it after every `on_ready`/`on_timeout`.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.conn.poll_event()
+    }
+
+    /// Queues a message (written by `flush` or the next writable event).
+    pub fn send(&mut self, message: impl Into<Message>) -> Result<(), SendError> {
+        self.conn.send(message)
+    }
+
+    /// Queues a ping.
+    pub fn ping(&mut self, payload: &[u8]) -> Result<(), SendError> {
+        self.conn.ping(payload)
+    }
+
+    /// Starts the closing handshake.
+    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), SendError> {
+        let now = self.now();
+        self.conn.close(code, reason, now)
+    }
+
+    /// Writes queued bytes until done or the socket would block.
+    pub fn flush(&mut self) -> io::Result<()> {
+        while self.conn.wants_write() {
+            let slices: Vec<IoSlice<'_>> = self.conn.transmit().take(8).map(IoSlice::new).collect();
+            match self.stream.write_vectored(&slices) {
+                Ok(0) => return Err(ErrorKind::WriteZero.into()),
+                Ok(n) => self.conn.advance_transmit(n),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if is_disconnect(&e) => {
+                    let now = self.now();
+                    self.conn.receive_eof(now);
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the connection is CLOSED: deregister and drop it.
+    pub fn is_closed(&self) -> bool {
+        self.conn.ready_state() == ReadyState::Closed
+    }
+
+    /// The sans-IO connection.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The stream, to register with a `mio::Registry`.
+    pub fn stream_mut(&mut self) -> &mut S {
+        &mut self.stream
+    }
+
+    /// The stream, the connection, and bytes read but not yet processed.
+    pub fn into_parts(self) -> (S, Connection, BytesMut) {
+        (self.stream, self.conn, self.input)
+    }
+
+    fn read_all(&mut self) -> io::Result<()> {
+        loop {
+            let len = self.input.len();
+            if self.input.capacity() - len < READ_CHUNK {
+                self.input.reserve(READ_CHUNK);
+            }
+            let room = (self.input.capacity() - len).min(4 * READ_CHUNK);
+            self.input.resize(len + room, 0);
+            let result = self.stream.read(&mut self.input[len..]);
+            self.input.truncate(len + *result.as_ref().unwrap_or(&0));
+            let now = self.now();
+            match result {
+                Ok(0) => {
+                    self.conn.receive_eof(now);
+                    break;
+                }
+                Ok(_) => self.conn.receive(&mut self.input, now),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if is_disconnect(&e) => {
+                    self.conn.receive_eof(now);
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+            if !self.conn.wants_read() {
+                break;
+            }
+        }
+        // Idle connections hold no read buffer at all.
+        if self.input.is_empty() && self.input.capacity() > 0 {
+            if self.input.capacity() > KEEP_CAPACITY || self.conn.ready_state() == ReadyState::Open
+            {
+                self.input = BytesMut::new();
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<S: Read + Write + Source> WebSocket<S> {
+    /// Registers the stream with the interest the connection needs now.
+    pub fn register(&mut self, registry: &Registry, token: Token) -> io::Result<()> {
+        let interest = self.interest();
+        registry.register(&mut self.stream, token, interest)
+    }
+
+    /// Updates the registration after handling events.
+    pub fn reregister(&mut self, registry: &Registry, token: Token) -> io::Result<()> {
+        let interest = self.interest();
+        registry.reregister(&mut self.stream, token, interest)
+    }
+
+    /// Removes the registration (before dropping a CLOSED connection).
+    pub fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
+        registry.deregister(&mut self.stream)
+    }
+}
+
+fn is_disconnect(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::BrokenPipe
+    )
+}

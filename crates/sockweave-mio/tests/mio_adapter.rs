@@ -1,0 +1,147 @@
+//! The mio adapter against tungstenite, both roles, on one `mio::Poll`.
+
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token};
+use sockweave_mio::sockweave::{Bytes, ClientRequest};
+use sockweave_mio::{CloseCode, CloseEvent, Config, Event, Message, ServerPolicy, WebSocket};
+use std::time::{Duration, Instant};
+
+fn corpus() -> Vec<Message> {
+    vec![
+        Message::from("hello"),
+        Message::from("four-byte 𝄞 and two-byte é"),
+        Message::from(""),
+        Message::Binary(Bytes::from(vec![0x5a; 4 << 20])),
+    ]
+}
+
+/// Drives `ws` until CLOSED; `on_event` may send. Returns the close event.
+fn drive(
+    mut ws: WebSocket<TcpStream>,
+    mut on_event: impl FnMut(&mut WebSocket<TcpStream>, Event),
+) -> CloseEvent {
+    let mut poll = Poll::new().unwrap();
+    ws.register(poll.registry(), Token(0)).unwrap();
+    let mut events = Events::with_capacity(16);
+    let give_up = Instant::now() + Duration::from_secs(30);
+    let mut closed = None;
+    while !ws.is_closed() || closed.is_none() {
+        assert!(Instant::now() < give_up, "connection did not finish");
+        poll.poll(
+            &mut events,
+            ws.timeout().or(Some(Duration::from_millis(100))),
+        )
+        .unwrap();
+        for event in &events {
+            ws.on_ready(
+                event.is_readable() || event.is_read_closed(),
+                event.is_writable(),
+            )
+            .unwrap();
+        }
+        ws.on_timeout();
+        while let Some(event) = ws.poll_event() {
+            if let Event::Closed(close) = &event {
+                closed = Some(close.clone());
+            }
+            on_event(&mut ws, event);
+        }
+        ws.flush().unwrap();
+        ws.reregister(poll.registry(), Token(0)).unwrap();
+    }
+    closed.unwrap()
+}
+
+#[test]
+fn client_against_tungstenite_server() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let mut ws = tungstenite::accept(listener.accept().unwrap().0).unwrap();
+        loop {
+            match ws.read() {
+                Ok(m @ (tungstenite::Message::Text(_) | tungstenite::Message::Binary(_))) => {
+                    ws.send(m).unwrap()
+                }
+                Ok(_) => {}
+                Err(tungstenite::Error::ConnectionClosed) => return,
+                Err(e) => panic!("tungstenite server: {e}"),
+            }
+        }
+    });
+    let request = ClientRequest::new(&format!("ws://{addr}/")).unwrap();
+    let mut config = Config::default();
+    config.max_queued = 16 << 20;
+    let ws = WebSocket::client(TcpStream::connect(addr).unwrap(), &request, config);
+    let mut received = Vec::new();
+    let expected = corpus().len();
+    let close = drive(ws, |ws, event| match event {
+        Event::Open(_) => {
+            for m in corpus() {
+                ws.send(m).unwrap();
+            }
+            ws.ping(b"p").unwrap();
+        }
+        Event::Message(m) => {
+            received.push(m);
+            if received.len() == expected {
+                ws.close(CloseCode::NORMAL, "done").unwrap();
+            }
+        }
+        _ => {}
+    });
+    server.join().unwrap();
+    assert_eq!(received, corpus());
+    assert_eq!((close.code, close.was_clean), (CloseCode::NORMAL, true));
+}
+
+#[test]
+fn server_against_tungstenite_client() {
+    let mut listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let peer = std::thread::spawn(move || {
+        let stream = std::net::TcpStream::connect(addr).unwrap();
+        let (mut ws, _) = tungstenite::client(format!("ws://{addr}/"), stream).unwrap();
+        let mut echoed = Vec::new();
+        for m in corpus() {
+            let m = match m {
+                Message::Text(t) => tungstenite::Message::text(t.as_str()),
+                Message::Binary(b) => tungstenite::Message::binary(b.to_vec()),
+            };
+            ws.send(m).unwrap();
+            echoed.push(ws.read().unwrap().into_data().to_vec());
+        }
+        ws.close(None).unwrap();
+        while !matches!(ws.read(), Err(tungstenite::Error::ConnectionClosed)) {}
+        echoed
+    });
+    let mut poll = Poll::new().unwrap();
+    poll.registry()
+        .register(&mut listener, Token(1), Interest::READABLE)
+        .unwrap();
+    let mut events = Events::with_capacity(4);
+    let stream = loop {
+        poll.poll(&mut events, Some(Duration::from_secs(5)))
+            .unwrap();
+        if let Ok((stream, _)) = listener.accept() {
+            break stream;
+        }
+    };
+    let mut config = Config::default();
+    config.max_queued = 16 << 20;
+    let ws = WebSocket::server(stream, ServerPolicy::default(), config);
+    let close = drive(ws, |ws, event| {
+        if let Event::Message(m) = event {
+            ws.send(m).unwrap();
+        }
+    });
+    let echoed = peer.join().unwrap();
+    assert_eq!(
+        echoed,
+        corpus()
+            .iter()
+            .map(|m| m.as_bytes().to_vec())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!((close.code, close.was_clean), (CloseCode::NO_STATUS, true));
+}
