@@ -11,8 +11,6 @@ use std::time::{Duration, Instant};
 
 /// Reads move at most this much at a time.
 const READ_CHUNK: usize = 16 << 10;
-/// A read buffer larger than this is given back when it empties.
-const KEEP_CAPACITY: usize = 32 << 10;
 
 /// A WebSocket over a non-blocking stream `S` (a `mio::net::TcpStream`).
 pub struct WebSocket<S> {
@@ -189,12 +187,10 @@ impl<S: Read + Write> WebSocket<S> {
                 break;
             }
         }
-        // Idle connections hold no read buffer at all.
-        if self.input.is_empty() && self.input.capacity() > 0 {
-            if self.input.capacity() > KEEP_CAPACITY || self.conn.ready_state() == ReadyState::Open
-            {
-                self.input = BytesMut::new();
-            }
+        // Idle connections hold no read buffer at all: what a read leaves
+        // unprocessed stays, an empty buffer is given back.
+        if self.input.is_empty() {
+            self.input = BytesMut::new();
         }
         Ok(())
     }
