@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 /// Reads move at most this much at a time.
 const READ_CHUNK: usize = 16 << 10;
+/// The stack buffer for reads on an idle connection.
+const IDLE_READ: usize = 2 << 10;
 
 /// A WebSocket over a non-blocking stream `S` (a `mio::net::TcpStream`).
 pub struct WebSocket<S> {
@@ -160,14 +162,7 @@ impl<S: Read + Write> WebSocket<S> {
 
     fn read_all(&mut self) -> io::Result<()> {
         loop {
-            let len = self.input.len();
-            if self.input.capacity() - len < READ_CHUNK {
-                self.input.reserve(READ_CHUNK);
-            }
-            let room = (self.input.capacity() - len).min(4 * READ_CHUNK);
-            self.input.resize(len + room, 0);
-            let result = self.stream.read(&mut self.input[len..]);
-            self.input.truncate(len + *result.as_ref().unwrap_or(&0));
+            let result = self.read_once();
             let now = self.now();
             match result {
                 Ok(0) => {
@@ -193,6 +188,31 @@ impl<S: Read + Write> WebSocket<S> {
             self.input = BytesMut::new();
         }
         Ok(())
+    }
+}
+
+impl<S: Read + Write> WebSocket<S> {
+    /// One read. With nothing buffered it goes to a small stack buffer, so
+    /// an idle connection never holds a heap buffer and a wake-up with
+    /// nothing to read allocates nothing.
+    fn read_once(&mut self) -> io::Result<usize> {
+        if self.input.is_empty() {
+            let mut stack = [0u8; IDLE_READ];
+            let n = self.stream.read(&mut stack)?;
+            self.input
+                .reserve(if n == IDLE_READ { READ_CHUNK } else { n });
+            self.input.extend_from_slice(&stack[..n]);
+            return Ok(n);
+        }
+        let len = self.input.len();
+        if self.input.capacity() - len < READ_CHUNK {
+            self.input.reserve(READ_CHUNK);
+        }
+        let room = (self.input.capacity() - len).min(4 * READ_CHUNK);
+        self.input.resize(len + room, 0);
+        let result = self.stream.read(&mut self.input[len..]);
+        self.input.truncate(len + *result.as_ref().unwrap_or(&0));
+        result
     }
 }
 

@@ -18,13 +18,16 @@ use tokio::time::Sleep;
 
 /// A read buffer is grown by at least this much when full.
 const READ_CHUNK: usize = 8 << 10;
-/// A read buffer larger than this is given back when it empties.
-const KEEP_CAPACITY: usize = 64 << 10;
+/// The stack buffer for reads on an idle connection.
+const IDLE_READ: usize = 2 << 10;
 
 /// A WebSocket over an async stream `S`.
 pub struct WebSocket<S> {
     stream: S,
-    conn: Connection,
+    /// Boxed: the handshake futures hold the socket in several states, and
+    /// each copy would otherwise carry the whole connection (see
+    /// docs/benchmarks.md, idle memory).
+    conn: Box<Connection>,
     input: BytesMut,
     start: tokio::time::Instant,
     /// Armed for the core's next deadline; boxed so the socket stays `Unpin`.
@@ -106,7 +109,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     fn new(stream: S, conn: Connection, start: tokio::time::Instant) -> Self {
         Self {
             stream,
-            conn,
+            conn: Box::new(conn),
             input: BytesMut::new(),
             start,
             timer: None,
@@ -217,7 +220,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
 
     /// The stream, the connection, and bytes read but not yet processed.
     pub fn into_parts(self) -> (S, Connection, BytesMut) {
-        (self.stream, self.conn, self.input)
+        (self.stream, *self.conn, self.input)
     }
 
     pub(crate) fn poll_recv(
@@ -269,14 +272,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             if self.poll_timer(cx) {
                 continue;
             }
-            if self.input.capacity() - self.input.len() < READ_CHUNK {
-                self.input.reserve(READ_CHUNK);
-            }
-            let read = ready!(tokio_util::io::poll_read_buf(
-                Pin::new(&mut self.stream),
-                cx,
-                &mut self.input
-            ));
+            let read = ready!(self.poll_read(cx));
             let now = self.now();
             match read {
                 Ok(0) => self.conn.receive_eof(now),
@@ -288,10 +284,32 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                     return Poll::Ready(Err(e.into()));
                 }
             }
-            if self.input.is_empty() && self.input.capacity() > KEEP_CAPACITY {
+            if self.input.is_empty() {
+                // Idle connections hold no read buffer (see `poll_read`).
                 self.input = BytesMut::new();
             }
         }
+    }
+
+    /// Reads what is available. With nothing buffered, the read goes to a
+    /// small stack buffer first, so a connection waiting for data holds no
+    /// heap buffer at all; only bytes that arrived are copied to the heap.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        if !self.input.is_empty() {
+            if self.input.capacity() - self.input.len() < READ_CHUNK {
+                self.input.reserve(READ_CHUNK);
+            }
+            return tokio_util::io::poll_read_buf(Pin::new(&mut self.stream), cx, &mut self.input);
+        }
+        let mut stack = [0u8; IDLE_READ];
+        let mut buf = tokio::io::ReadBuf::new(&mut stack);
+        ready!(Pin::new(&mut self.stream).poll_read(cx, &mut buf))?;
+        let n = buf.filled().len();
+        // A full stack buffer means more is waiting: make room for it.
+        self.input
+            .reserve(if n == IDLE_READ { READ_CHUNK } else { n });
+        self.input.extend_from_slice(buf.filled());
+        Poll::Ready(Ok(n))
     }
 
     /// Runs the core's timers; returns whether one fired.

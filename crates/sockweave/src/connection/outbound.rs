@@ -12,6 +12,8 @@ use bytes::{Buf, Bytes, BytesMut};
 
 /// Payloads at least this long are queued by reference (server role).
 const SHARE_THRESHOLD: usize = 2048;
+/// A fresh tail buffer has room for a few small frames at least.
+const MIN_TAIL: usize = 256;
 
 #[derive(Debug, Default)]
 pub(super) struct Outbound {
@@ -85,6 +87,12 @@ impl Outbound {
         let mut head = [0; MAX_HEADER_LEN];
         let head_len = header.encode(&mut head);
         let start = self.queued_end;
+        let copied = if mask.is_some() || payload_len < SHARE_THRESHOLD {
+            payload_len
+        } else {
+            0
+        };
+        self.tail.reserve((head_len + copied).max(MIN_TAIL));
         self.tail.extend_from_slice(&head[..head_len]);
         if let Some(key) = mask {
             let at = self.tail.len();
@@ -151,8 +159,8 @@ impl Outbound {
                 break;
             }
         }
-        if self.is_empty() && self.tail.capacity() > 64 << 10 {
-            // Give back what a burst made us hold.
+        if self.is_empty() {
+            // An idle connection holds no write buffer.
             self.tail = BytesMut::new();
         }
     }
