@@ -46,5 +46,7 @@
 
 mod websocket;
 
-pub use sockweave::{self, CloseCode, CloseEvent, Config, Event, Message, SendError, ServerPolicy};
+pub use sockweave::{
+    self, Bytes, CloseCode, CloseEvent, Config, Event, Message, SendError, ServerPolicy,
+};
 pub use websocket::WebSocket;

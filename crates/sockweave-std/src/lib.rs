@@ -53,7 +53,9 @@ mod transport;
 mod websocket;
 
 pub use error::Error;
-pub use sockweave::{self, CloseCode, CloseEvent, Config, Event, Message, ServerPolicy, Text};
+pub use sockweave::{
+    self, Bytes, CloseCode, CloseEvent, Config, Event, Message, ServerPolicy, Text,
+};
 pub use split::{Reader, Writer};
 pub use transport::Transport;
 pub use websocket::{WebSocket, accept, accept_with, client, connect};

@@ -26,7 +26,13 @@ async fn main() -> std::io::Result<()> {
             loop {
                 match ws.recv().await {
                     Ok(Some(message)) => {
-                        if ws.send(message).await.is_err() {
+                        // Answer a burst with one write: queue this message
+                        // and every one already received, then flush once.
+                        let mut echoed = ws.feed(message).await;
+                        while let (Ok(()), Some(next)) = (&echoed, ws.try_recv()) {
+                            echoed = ws.feed(next).await;
+                        }
+                        if echoed.is_err() || ws.flush().await.is_err() {
                             break;
                         }
                     }

@@ -54,6 +54,8 @@ mod split;
 mod websocket;
 
 pub use error::Error;
-pub use sockweave::{self, CloseCode, CloseEvent, Config, Event, Message, ServerPolicy, Text};
+pub use sockweave::{
+    self, Bytes, CloseCode, CloseEvent, Config, Event, Message, ServerPolicy, Text,
+};
 pub use split::{ReadHalf, WriteHalf};
 pub use websocket::{WebSocket, accept, accept_with, client, connect};

@@ -174,6 +174,47 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         poll_fn(|cx| self.poll_next_event(cx)).await
     }
 
+    /// The next message already received and decoded, without any I/O:
+    /// drain these after `recv` to answer a burst with one write (see
+    /// [`WebSocket::feed`]). Other events on the way are skipped, as in `recv`.
+    pub fn try_recv(&mut self) -> Option<Message> {
+        while let Some(event) = self.conn.poll_event() {
+            match event {
+                Event::Message(message) => return Some(message),
+                Event::Closed(close) => self.closed = Some(close),
+                Event::Error(error) => self.error = Some(error),
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Queues `message` without writing it (unless the queue is full):
+    /// queued frames leave together in one vectored write at the next
+    /// [`WebSocket::flush`], `send` or `recv`.
+    pub async fn feed(&mut self, message: impl Into<Message>) -> Result<(), Error> {
+        let mut message = Some(message.into());
+        poll_fn(|cx| {
+            let Some(m) = message.take() else {
+                return Poll::Ready(Ok(()));
+            };
+            match self.conn.send(m) {
+                Ok(()) => Poll::Ready(Ok(())),
+                Err(SendError::Full(m)) => {
+                    message = Some(m);
+                    ready!(self.poll_write_out(cx))?;
+                    Poll::Ready(
+                        self.conn
+                            .send(message.take().expect("kept above"))
+                            .map_err(Error::from),
+                    )
+                }
+                Err(e) => Poll::Ready(Err(e.into())),
+            }
+        })
+        .await
+    }
+
     /// Queues `message` and writes it out.
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
         let mut message = Some(message.into());
