@@ -128,9 +128,8 @@ impl<S: Transport> WebSocket<S> {
         loop {
             match self.next_event()? {
                 Some(Event::Open(_)) => {
-                    // Frames that came with the handshake are processed now.
-                    let now = self.clock.now();
-                    self.conn.receive(&mut self.input, now);
+                    // The 101 goes out now, not at the next call.
+                    self.flush()?;
                     return Ok(self);
                 }
                 Some(Event::Request(request)) => {
@@ -140,9 +139,6 @@ impl<S: Transport> WebSocket<S> {
                         Err(reject) => self.conn.reject(reject)?,
                     }
                     self.conn.receive(&mut self.input, now);
-                    if self.conn.ready_state() == ReadyState::Open {
-                        return Ok(self);
-                    }
                 }
                 Some(_) => {}
                 None => return Err(self.error.take().map_or(Error::Closed, Error::from)),

@@ -147,7 +147,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     ) -> Result<Self, Error> {
         loop {
             match self.next_event().await? {
-                Some(Event::Open(_)) => return Ok(self),
+                Some(Event::Open(_)) => {
+                    // The 101 goes out now, not whenever the application
+                    // next polls.
+                    self.flush().await?;
+                    return Ok(self);
+                }
                 Some(Event::Request(request)) => {
                     match decide(&request) {
                         Ok(accept) => self.conn.accept(accept)?,

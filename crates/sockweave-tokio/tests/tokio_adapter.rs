@@ -259,3 +259,143 @@ async fn a_peer_that_stops_reading_gets_backpressure_not_memory() {
     );
     assert!(ws.connection().buffered_amount() <= (64 << 10) + (16 << 10));
 }
+
+/// A stream that answers every other read and write with `Pending` (waking
+/// itself), as a congested transport does.
+struct Stutter<S> {
+    inner: S,
+    read_flip: bool,
+    write_flip: bool,
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Stutter<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        self.read_flip = !self.read_flip;
+        if self.read_flip {
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Stutter<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.write_flip = !self.write_flip;
+        if self.write_flip {
+            cx.waker().wake_by_ref();
+            return std::task::Poll::Pending;
+        }
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[tokio::test]
+async fn a_stream_that_is_often_pending() {
+    let (a, b) = tokio::io::duplex(512);
+    let server = tokio::spawn(async move {
+        let mut ws = accept(Stutter {
+            inner: b,
+            read_flip: false,
+            write_flip: false,
+        })
+        .await
+        .unwrap();
+        while let Some(m) = ws.recv().await.unwrap() {
+            ws.send(m).await.unwrap();
+        }
+        ws.close_event().unwrap().was_clean
+    });
+    let request = ClientRequest::new("ws://pipe/").unwrap();
+    let mut ws = client(
+        Stutter {
+            inner: a,
+            read_flip: true,
+            write_flip: true,
+        },
+        &request,
+        Config::default(),
+    )
+    .await
+    .unwrap();
+    for i in 0..50 {
+        let m = Message::from(format!("{i} {}", "x".repeat(i * 37)));
+        ws.send(m.clone()).await.unwrap();
+        assert_eq!(ws.recv().await.unwrap(), Some(m));
+    }
+    ws.close(CloseCode::NORMAL, "").await.unwrap();
+    assert_eq!(ws.recv().await.unwrap(), None);
+    assert!(server.await.unwrap());
+}
+
+#[tokio::test]
+async fn a_ping_flood_from_a_peer_that_never_reads_stays_bounded() {
+    use tokio::io::AsyncWriteExt;
+    let (mut peer, b) = tokio::io::duplex(1024);
+    let server = tokio::spawn(async move {
+        let mut ws = accept(b).await.unwrap();
+        let mut pings = 0;
+        // Read until the flood ends; the pongs cannot leave (the peer never
+        // reads), so only a bounded number may wait in the queue.
+        while let Some(event) = ws.next_event().await.unwrap() {
+            if let sockweave_tokio::Event::Ping(_) = event {
+                pings += 1;
+                assert!(
+                    ws.connection().transmit().map(<[u8]>::len).sum::<usize>() < 16 * 131 + 512
+                );
+            }
+            if pings == 5000 {
+                break;
+            }
+        }
+        pings
+    });
+    let request = b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    peer.write_all(request).await.unwrap();
+    let ping = b"\x89\x84\x01\x02\x03\x04pppp";
+    for _ in 0..5000 {
+        peer.write_all(ping).await.unwrap();
+    }
+    assert_eq!(server.await.unwrap(), 5000);
+}
+
+#[tokio::test]
+async fn accept_writes_the_101_before_returning() {
+    // Regression: the response waited in the queue until the server next
+    // polled, so a server that did something else first stalled the client.
+    let (a, b) = tokio::io::duplex(4096);
+    let server = tokio::spawn(async move {
+        let ws = accept(b).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        drop(ws);
+    });
+    let request = ClientRequest::new("ws://pipe/").unwrap();
+    let opened = tokio::time::timeout(
+        Duration::from_secs(5),
+        client(a, &request, Config::default()),
+    )
+    .await;
+    assert!(opened.expect("the client handshake completes").is_ok());
+    server.abort();
+}
