@@ -109,6 +109,15 @@ impl<S: Read + Write> WebSocket<S> {
         self.conn.send(message)
     }
 
+    /// Queues one piece of a message sent in pieces; `last` ends it.
+    pub fn send_fragment(
+        &mut self,
+        piece: impl Into<Message>,
+        last: bool,
+    ) -> Result<(), SendError> {
+        self.conn.send_fragment(piece, last)
+    }
+
     /// Queues a ping.
     pub fn ping(&mut self, payload: &[u8]) -> Result<(), SendError> {
         self.conn.ping(payload)

@@ -11,7 +11,7 @@ fn corpus() -> Vec<Message> {
         Message::from("hello"),
         Message::from("four-byte 𝄞 and two-byte é"),
         Message::from(""),
-        Message::Binary(Bytes::from(vec![0x5a; 4 << 20])),
+        Message::Binary(Bytes::from(vec![0x5a; 16 << 20])),
     ]
 }
 
@@ -71,16 +71,23 @@ fn client_against_tungstenite_server() {
     });
     let request = ClientRequest::new(&format!("ws://{addr}/")).unwrap();
     let mut config = Config::default();
-    config.max_queued = 16 << 20;
+    config.max_queued = 32 << 20;
     let ws = WebSocket::client(TcpStream::connect(addr).unwrap(), &request, config);
     let mut received = Vec::new();
-    let expected = corpus().len();
+    let mut pongs = 0;
+    let expected = corpus().len() + 1;
     let close = drive(ws, |ws, event| match event {
         Event::Open(_) => {
             for m in corpus() {
                 ws.send(m).unwrap();
             }
+            ws.send_fragment("frag", false).unwrap();
+            ws.send_fragment("mented", true).unwrap();
             ws.ping(b"p").unwrap();
+        }
+        Event::Pong(p) => {
+            assert_eq!(&p[..], b"p");
+            pongs += 1;
         }
         Event::Message(m) => {
             received.push(m);
@@ -91,7 +98,10 @@ fn client_against_tungstenite_server() {
         _ => {}
     });
     server.join().unwrap();
-    assert_eq!(received, corpus());
+    let mut want = corpus();
+    want.push(Message::from("fragmented"));
+    assert_eq!(received, want);
+    assert_eq!(pongs, 1);
     assert_eq!((close.code, close.was_clean), (CloseCode::NORMAL, true));
 }
 
@@ -128,7 +138,7 @@ fn server_against_tungstenite_client() {
         }
     };
     let mut config = Config::default();
-    config.max_queued = 16 << 20;
+    config.max_queued = 32 << 20;
     let ws = WebSocket::server(stream, ServerPolicy::default(), config);
     let close = drive(ws, |ws, event| {
         if let Event::Message(m) = event {
