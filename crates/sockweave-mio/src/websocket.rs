@@ -2,6 +2,7 @@
 
 use mio::event::Source;
 use mio::{Interest, Registry, Token};
+use sockweave::adapter::is_disconnect;
 use sockweave::handshake::ClientRequest;
 use sockweave::{
     BytesMut, CloseCode, Config, Connection, Event, Message, ReadyState, SendError, ServerPolicy,
@@ -242,11 +243,4 @@ impl<S: Read + Write + Source> WebSocket<S> {
     pub fn deregister(&mut self, registry: &Registry) -> io::Result<()> {
         registry.deregister(&mut self.stream)
     }
-}
-
-fn is_disconnect(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::BrokenPipe
-    )
 }

@@ -47,12 +47,11 @@
 //! shared under a mutex held only to move bytes in or out, never during a
 //! blocking read.
 
-mod error;
 mod split;
 mod transport;
 mod websocket;
 
-pub use error::Error;
+pub use sockweave::adapter::Error;
 pub use sockweave::{
     self, Bytes, CloseCode, CloseEvent, Config, Event, Message, ServerPolicy, Text,
 };

@@ -1,7 +1,8 @@
 //! Reading and writing one connection from two threads.
 
-use crate::error::Error;
-use crate::websocket::{Clock, WebSocket, is_disconnect, read_into, shrink_if_idle};
+use crate::Error;
+use crate::websocket::{Clock, WebSocket, read_into, shrink_if_idle};
+use sockweave::adapter::is_disconnect;
 use sockweave::{BytesMut, CloseCode, CloseEvent, Connection, Event, Message, ReadyState};
 use std::io::{ErrorKind, Write};
 use std::net::TcpStream;

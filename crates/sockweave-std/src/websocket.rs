@@ -1,7 +1,8 @@
 //! [`WebSocket`]: one connection over a blocking stream.
 
-use crate::error::Error;
+use crate::Error;
 use crate::transport::Transport;
+use sockweave::adapter::is_disconnect;
 use sockweave::handshake::{Accept, ClientRequest, Reject, Request};
 use sockweave::{
     BytesMut, CloseCode, CloseEvent, Config, Connection, Event, Message, ReadyState, ServerPolicy,
@@ -284,17 +285,6 @@ impl<S: Transport> WebSocket<S> {
         shrink_if_idle(&mut self.input);
         Ok(())
     }
-}
-
-/// Whether an I/O error means the peer has gone away.
-pub(crate) fn is_disconnect(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::ConnectionReset
-            | ErrorKind::ConnectionAborted
-            | ErrorKind::BrokenPipe
-            | ErrorKind::UnexpectedEof
-    )
 }
 
 /// Reads once into `input`, growing it by at least [`READ_CHUNK`] when full.

@@ -49,11 +49,10 @@
 //! [`WriteHalf`] (a `Sink`), for two tasks. They share the connection under a
 //! mutex that is only held inside a poll, never across an `.await`.
 
-mod error;
 mod split;
 mod websocket;
 
-pub use error::Error;
+pub use sockweave::adapter::Error;
 pub use sockweave::{
     self, Bytes, CloseCode, CloseEvent, Config, Event, Message, ServerPolicy, Text,
 };

@@ -1,6 +1,6 @@
 //! Two halves of one connection, for two tasks.
 
-use crate::error::Error;
+use crate::Error;
 use crate::websocket::WebSocket;
 use futures_core::Stream;
 use futures_sink::Sink;

@@ -1,8 +1,9 @@
 //! [`WebSocket`]: one connection over an async stream.
 
-use crate::error::Error;
+use crate::Error;
 use futures_core::Stream;
 use futures_sink::Sink;
+use sockweave::adapter::is_disconnect;
 use sockweave::handshake::{Accept, ClientRequest, Reject, Request};
 use sockweave::{
     BytesMut, CloseCode, CloseEvent, Config, Connection, Event, Message, ReadyState, SendError,
@@ -422,17 +423,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             .poll_flush(cx)
             .map_err(Error::from)
     }
-}
-
-/// Whether an I/O error means the peer has gone away.
-fn is_disconnect(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::ConnectionReset
-            | ErrorKind::ConnectionAborted
-            | ErrorKind::BrokenPipe
-            | ErrorKind::UnexpectedEof
-    )
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocket<S> {

@@ -99,6 +99,8 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(feature = "std")]
+pub mod adapter;
 pub mod close;
 pub mod config;
 mod connection;

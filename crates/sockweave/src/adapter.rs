@@ -1,10 +1,12 @@
-//! The adapter's error: the core's typed errors plus I/O.
+//! What adapters share: their error type (the core's typed errors plus
+//! I/O) and what counts as the peer going away. Only with the `std` feature.
 
-use sockweave::SendError;
-use sockweave::handshake::{HandshakeError, UrlError};
+use crate::SendError;
+
+use crate::handshake::{HandshakeError, UrlError};
 use std::{fmt, io};
 
-/// Why a blocking WebSocket call failed.
+/// Why a WebSocket call of an adapter failed.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -15,7 +17,7 @@ pub enum Error {
     /// The opening handshake failed (a non-101 status included).
     Handshake(HandshakeError),
     /// The connection failed after it opened (protocol violation, timeout…).
-    Failed(sockweave::Error),
+    Failed(crate::Error),
     /// The message could not be queued (closing, or bad arguments).
     Send(SendError),
     /// The connection is closed.
@@ -69,11 +71,23 @@ impl From<UrlError> for Error {
     }
 }
 
-impl From<sockweave::Error> for Error {
-    fn from(e: sockweave::Error) -> Self {
+impl From<crate::Error> for Error {
+    fn from(e: crate::Error) -> Self {
         match e {
-            sockweave::Error::Handshake(e) => Self::Handshake(e),
+            crate::Error::Handshake(e) => Self::Handshake(e),
             e => Self::Failed(e),
         }
     }
+}
+
+/// Whether an I/O error means the peer has gone away: adapters report it
+/// to the core as the end of input, and the core decides how clean it was.
+pub fn is_disconnect(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof
+    )
 }
