@@ -6,7 +6,13 @@ The load client (benches/src/bin/echo_load.rs) and the server share the
 machine's cores, so figures are relative: all servers face the same client
 in the same run. Server CPU comes from /proc/PID/stat (user + system).
 
-usage: benches/echo_load.py [SECONDS]
+Each cell is the median of three runs (the machine is small and noisy).
+
+usage: benches/echo_load.py [SECONDS] [--check]
+  --check  fail unless, in the pipelined row, each sockweave server echoes at
+           least 85% of the better peer's rate, and, one at a time, uses at
+           most 115% of the better peer's CPU per message (margins for a
+           2-core machine where client and server share the cores)
 """
 import os
 import socket
@@ -65,15 +71,35 @@ def run(command, connections, payload, in_flight, seconds):
 
 
 def main():
-    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 3.0
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    seconds = float(args[0]) if args else 3.0
+    check = "--check" in sys.argv
     print("| connections x payload x in flight | " + " | ".join(n for n, _ in SERVERS) + " |")
     print("|---|" + "---|" * len(SERVERS))
-    for connections, payload, in_flight in MATRIX:
+    results = {}
+    for row in MATRIX:
         cells = []
-        for _, command in SERVERS:
-            rate, cpu_us = run(command, connections, payload, in_flight, seconds)
+        for name, command in SERVERS:
+            runs = sorted(run(command, *row, seconds) for _ in range(3))
+            rate, cpu_us = runs[1]
+            results[(row, name)] = (rate, cpu_us)
             cells.append(f"{rate / 1000:,.0f} k/s, {cpu_us:.2f} µs")
+        connections, payload, in_flight = row
         print(f"| {connections} x {payload} B x {in_flight} | " + " | ".join(cells) + " |")
+    if not check:
+        return
+    peers, ours = ("tokio-tungstenite", "fastwebsockets"), ("sockweave-tokio", "sockweave-mio")
+    missed = []
+    best_rate = max(results[(MATRIX[1], p)][0] for p in peers)
+    best_cpu = min(results[(MATRIX[0], p)][1] for p in peers)
+    for name in ours:
+        if results[(MATRIX[1], name)][0] < 0.85 * best_rate:
+            missed.append(f"{name} pipelined rate")
+        if results[(MATRIX[0], name)][1] > 1.15 * best_cpu:
+            missed.append(f"{name} one-at-a-time CPU per message")
+    if missed:
+        print("MISSED: " + "; ".join(missed))
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 /// Reads move at most this much at a time.
 const READ_CHUNK: usize = 16 << 10;
 /// The stack buffer for reads on an idle connection.
-const IDLE_READ: usize = 2 << 10;
+const IDLE_READ: usize = 8 << 10;
 
 /// A WebSocket over a non-blocking stream `S` (a `mio::net::TcpStream`).
 pub struct WebSocket<S> {

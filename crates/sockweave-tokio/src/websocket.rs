@@ -20,7 +20,7 @@ use tokio::time::Sleep;
 /// A read buffer is grown by at least this much when full.
 const READ_CHUNK: usize = 8 << 10;
 /// The stack buffer for reads on an idle connection.
-const IDLE_READ: usize = 2 << 10;
+const IDLE_READ: usize = 8 << 10;
 
 /// A WebSocket over an async stream `S`.
 pub struct WebSocket<S> {
