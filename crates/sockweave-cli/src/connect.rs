@@ -1,0 +1,142 @@
+//! `sockweave connect`: stdin lines out as messages, messages to stdout.
+
+use crate::Outcome;
+use sockweave::handshake::{ClientRequest, HandshakeError};
+use sockweave::{CloseCode, Config, Message};
+use sockweave_tokio::Error;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// The server, e.g. ws://127.0.0.1:9001/chat.
+    url: String,
+    /// A subprotocol to offer (repeatable).
+    #[arg(long = "protocol", value_name = "P")]
+    protocols: Vec<String>,
+    /// An extra request header, 'Name: value' (repeatable).
+    #[arg(long = "header", value_name = "'K: V'")]
+    headers: Vec<String>,
+    /// Send each line as a binary message instead of text.
+    #[arg(long)]
+    binary: bool,
+}
+
+pub(crate) fn run(args: Args) -> Outcome {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("sockweave: cannot start the runtime: {e}");
+            return Outcome::Failed;
+        }
+    };
+    runtime.block_on(connect(args))
+}
+
+fn request(args: &Args) -> Result<ClientRequest, String> {
+    let mut request =
+        ClientRequest::new(&args.url).map_err(|e| format!("bad URL {:?}: {e}", args.url))?;
+    if request.secure {
+        return Err("wss:// is not supported yet".into());
+    }
+    for protocol in &args.protocols {
+        request = request.protocol(protocol.clone());
+    }
+    for header in &args.headers {
+        let (name, value) = header
+            .split_once(':')
+            .ok_or_else(|| format!("bad header {header:?}: expected 'Name: value'"))?;
+        request = request.header(name.trim(), value.trim());
+    }
+    Ok(request)
+}
+
+async fn connect(args: Args) -> Outcome {
+    let request = match request(&args) {
+        Ok(request) => request,
+        Err(e) => {
+            eprintln!("sockweave: {e}");
+            return Outcome::Usage;
+        }
+    };
+    let stream = match tokio::net::TcpStream::connect((request.host.as_str(), request.port)).await {
+        Ok(stream) => stream,
+        Err(e) => {
+            eprintln!(
+                "sockweave: cannot connect to {}:{}: {e}",
+                request.host, request.port
+            );
+            return Outcome::Unreachable;
+        }
+    };
+    let _ = stream.set_nodelay(true);
+    let mut ws = match sockweave_tokio::client(stream, &request, Config::default()).await {
+        Ok(ws) => ws,
+        Err(Error::Handshake(e)) => {
+            match &e {
+                HandshakeError::Status { status, .. } => {
+                    eprintln!("sockweave: handshake failed: {e} (HTTP {status})")
+                }
+                _ => eprintln!("sockweave: handshake failed: {e}"),
+            }
+            return Outcome::Handshake;
+        }
+        Err(e) => {
+            eprintln!("sockweave: {e}");
+            return Outcome::Failed;
+        }
+    };
+    if let Some(protocol) = ws.connection().protocol() {
+        eprintln!("sockweave: connected (protocol {protocol})");
+    }
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    let mut stdout = tokio::io::stdout();
+    let mut stdin_open = true;
+    loop {
+        tokio::select! {
+            line = lines.next_line(), if stdin_open => match line {
+                Ok(Some(line)) => {
+                    let message = if args.binary { Message::from(line.into_bytes()) } else { Message::from(line) };
+                    if let Err(e) = ws.send(message).await {
+                        eprintln!("sockweave: {e}");
+                    }
+                }
+                _ => {
+                    stdin_open = false;
+                    let _ = ws.close(CloseCode::NORMAL, "").await;
+                }
+            },
+            message = ws.recv() => match message {
+                Ok(Some(Message::Text(text))) => {
+                    let _ = stdout.write_all(format!("{text}\n").as_bytes()).await;
+                }
+                Ok(Some(Message::Binary(bytes))) => {
+                    let _ = stdout.write_all(&bytes).await;
+                    let _ = stdout.write_all(b"\n").await;
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    eprintln!("sockweave: connection failed: {e}");
+                    break;
+                }
+            },
+        }
+    }
+    let _ = stdout.flush().await;
+    match ws.close_event() {
+        Some(close) => {
+            eprintln!(
+                "sockweave: closed: code {} reason {:?}",
+                close.code, close.reason
+            );
+            if close.was_clean {
+                Outcome::Ok
+            } else {
+                Outcome::Failed
+            }
+        }
+        None => Outcome::Failed,
+    }
+}
