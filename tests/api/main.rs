@@ -3,5 +3,6 @@
 mod model;
 mod pair;
 mod splits;
+mod tls;
 mod tungstenite_peer;
 mod vectors;

@@ -3,6 +3,8 @@
 //! [`drive_blocking`], the smallest possible blocking driver for running
 //! a core against a real peer on a loopback socket.
 
+pub mod certs;
+
 use bytes::BytesMut;
 use sockweave::{ClientRequest, Config, Connection, Event, Instant, ReadyState, ServerPolicy};
 use std::io::{ErrorKind, Read, Write};

@@ -48,6 +48,7 @@
 //! blocking read.
 
 mod split;
+mod tls;
 mod transport;
 mod websocket;
 
@@ -55,6 +56,11 @@ pub use sockweave::adapter::Error;
 pub use sockweave::{
     self, Bytes, CloseCode, CloseEvent, Config, Event, Message, ServerPolicy, Text,
 };
+#[cfg(feature = "rustls")]
+pub use sockweave_rustls as rustls;
 pub use split::{Reader, Writer};
+#[cfg(feature = "rustls")]
+pub use tls::TlsAcceptor;
+pub use tls::{MaybeTls, TlsConnector};
 pub use transport::Transport;
-pub use websocket::{WebSocket, accept, accept_with, client, connect};
+pub use websocket::{WebSocket, accept, accept_with, client, connect, connect_with};

@@ -1,6 +1,7 @@
 //! Reading and writing one connection from two threads.
 
 use crate::Error;
+use crate::tls::MaybeTls;
 use crate::websocket::{Clock, WebSocket, read_into, shrink_if_idle};
 use sockweave::adapter::is_disconnect;
 use sockweave::{BytesMut, CloseCode, CloseEvent, Connection, Event, Message, ReadyState};
@@ -29,6 +30,23 @@ pub struct Writer {
     shared: Arc<Mutex<Shared>>,
     writer: Arc<Mutex<TcpStream>>,
     clock: Clock,
+}
+
+impl WebSocket<MaybeTls<TcpStream>> {
+    /// Splits a plain connection as [`WebSocket::<TcpStream>::split`] does.
+    /// A TLS session has one state for both directions and cannot be split:
+    /// that is an `Unsupported` error.
+    pub fn split(self) -> std::io::Result<(Reader, Writer)> {
+        let (stream, conn, input) = self.into_parts();
+        match stream {
+            MaybeTls::Plain(stream) => WebSocket::from_parts(stream, conn, input).split(),
+            #[allow(unreachable_patterns)]
+            _ => Err(std::io::Error::new(
+                ErrorKind::Unsupported,
+                "a TLS connection cannot be split; use it from one thread",
+            )),
+        }
+    }
 }
 
 impl WebSocket<TcpStream> {

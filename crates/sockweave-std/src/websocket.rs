@@ -1,6 +1,7 @@
 //! [`WebSocket`]: one connection over a blocking stream.
 
 use crate::Error;
+use crate::tls::{MaybeTls, TlsConnector};
 use crate::transport::Transport;
 use sockweave::adapter::is_disconnect;
 use sockweave::handshake::{Accept, ClientRequest, Reject, Request};
@@ -40,14 +41,33 @@ impl Clock {
     }
 }
 
-/// Connects to a `ws://` URL over TCP with the default configuration.
-/// (`wss://` needs TLS, which this crate leaves to the stream you pass to
-/// [`client`].)
-pub fn connect(url: &str) -> Result<WebSocket<TcpStream>, Error> {
-    let request = ClientRequest::new(url)?;
+/// Connects to a `ws://` or `wss://` URL over TCP with the default
+/// configuration (and, for `wss://`, the default TLS roots; feature `rustls`).
+pub fn connect(url: &str) -> Result<WebSocket<MaybeTls<TcpStream>>, Error> {
+    connect_with(
+        &ClientRequest::new(url)?,
+        Config::default(),
+        &TlsConnector::default(),
+    )
+}
+
+/// Connects for `request` (subprotocols, headers) with `config`, securing
+/// `wss://` with `tls`. The TLS handshake counts against
+/// `config.handshake_timeout`, as does the WebSocket handshake after it.
+pub fn connect_with(
+    request: &ClientRequest,
+    config: Config,
+    tls: &TlsConnector,
+) -> Result<WebSocket<MaybeTls<TcpStream>>, Error> {
     let stream = TcpStream::connect((request.host.as_str(), request.port))?;
     stream.set_nodelay(true)?;
-    client(stream, &request, Config::default())
+    let stream = tls.connect(
+        stream,
+        &request.host,
+        request.secure,
+        config.handshake_timeout,
+    )?;
+    client(stream, request, config)
 }
 
 /// Runs the client handshake for `request` over `stream` and returns the

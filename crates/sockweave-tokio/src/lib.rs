@@ -50,11 +50,17 @@
 //! mutex that is only held inside a poll, never across an `.await`.
 
 mod split;
+mod tls;
 mod websocket;
 
 pub use sockweave::adapter::Error;
 pub use sockweave::{
     self, Bytes, CloseCode, CloseEvent, Config, Event, Message, ServerPolicy, Text,
 };
+#[cfg(feature = "rustls")]
+pub use sockweave_rustls as rustls;
 pub use split::{ReadHalf, WriteHalf};
-pub use websocket::{WebSocket, accept, accept_with, client, connect};
+#[cfg(feature = "rustls")]
+pub use tls::TlsAcceptor;
+pub use tls::{MaybeTls, TlsConnector};
+pub use websocket::{WebSocket, accept, accept_with, client, connect, connect_with};

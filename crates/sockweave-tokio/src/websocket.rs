@@ -1,6 +1,7 @@
 //! [`WebSocket`]: one connection over an async stream.
 
 use crate::Error;
+use crate::tls::{MaybeTls, TlsConnector};
 use futures_core::Stream;
 use futures_sink::Sink;
 use sockweave::adapter::is_disconnect;
@@ -40,12 +41,28 @@ pub struct WebSocket<S> {
     unsent: Option<Message>,
 }
 
-/// Connects to a `ws://` URL over TCP with the default configuration.
-pub async fn connect(url: &str) -> Result<WebSocket<TcpStream>, Error> {
+/// Connects to a `ws://` or `wss://` URL over TCP with the default
+/// configuration (and, for `wss://`, the default TLS roots; feature `rustls`).
+pub async fn connect(url: &str) -> Result<WebSocket<MaybeTls<TcpStream>>, Error> {
     let request = ClientRequest::new(url)?;
+    connect_with(&request, Config::default(), &TlsConnector::default()).await
+}
+
+/// Connects for `request` (subprotocols, headers) with `config`, securing
+/// `wss://` with `tls`. The TLS handshake counts against
+/// `config.handshake_timeout`, as does the WebSocket handshake after it.
+pub async fn connect_with(
+    request: &ClientRequest,
+    config: Config,
+    tls: &TlsConnector,
+) -> Result<WebSocket<MaybeTls<TcpStream>>, Error> {
     let stream = TcpStream::connect((request.host.as_str(), request.port)).await?;
     stream.set_nodelay(true)?;
-    client(stream, &request, Config::default()).await
+    let timeout = config.handshake_timeout;
+    let stream = tls
+        .connect(stream, &request.host, request.secure, timeout)
+        .await?;
+    client(stream, request, config).await
 }
 
 /// Runs the client handshake for `request` over `stream`.
@@ -263,6 +280,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// The sans-IO connection (ready state, protocol, buffered amount…).
     pub fn connection(&self) -> &Connection {
         &self.conn
+    }
+
+    /// The stream.
+    pub fn get_ref(&self) -> &S {
+        &self.stream
     }
 
     /// The stream, the connection, and bytes read but not yet processed.

@@ -1,9 +1,11 @@
 //! What adapters share: their error type (the core's typed errors plus
-//! I/O) and what counts as the peer going away. Only with the `std` feature.
+//! I/O and TLS) and what counts as the peer going away. Only with the `std`
+//! feature.
 
 use crate::SendError;
 
 use crate::handshake::{HandshakeError, UrlError};
+use alloc::boxed::Box;
 use std::{fmt, io};
 
 /// Why a WebSocket call of an adapter failed.
@@ -12,6 +14,9 @@ use std::{fmt, io};
 pub enum Error {
     /// The socket failed.
     Io(io::Error),
+    /// The TLS layer failed: a certificate was refused, the peer sent an
+    /// alert, or the configuration is unusable.
+    Tls(TlsError),
     /// The URL cannot be connected to.
     Url(UrlError),
     /// The opening handshake failed (a non-101 status included).
@@ -28,6 +33,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Io(e) => write!(f, "I/O error: {e}"),
+            Self::Tls(e) => write!(f, "TLS error: {e}"),
             Self::Url(e) => write!(f, "bad URL: {e}"),
             Self::Handshake(e) => write!(f, "handshake failed: {e}"),
             Self::Failed(e) => write!(f, "connection failed: {e}"),
@@ -41,12 +47,19 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Io(e) => Some(e),
+            Self::Tls(e) => Some(e),
             Self::Url(e) => Some(e),
             Self::Handshake(e) => Some(e),
             Self::Failed(e) => Some(e),
             Self::Send(e) => Some(e),
             Self::Closed => None,
         }
+    }
+}
+
+impl From<TlsError> for Error {
+    fn from(e: TlsError) -> Self {
+        Self::Tls(e)
     }
 }
 
@@ -90,4 +103,78 @@ pub fn is_disconnect(e: &io::Error) -> bool {
             | io::ErrorKind::BrokenPipe
             | io::ErrorKind::UnexpectedEof
     )
+}
+
+/// What part of TLS failed, for callers that react differently to each
+/// (a script retrying, a UI explaining an untrusted certificate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsErrorKind {
+    /// The peer's certificate does not chain to a trusted root.
+    UnknownIssuer,
+    /// The certificate is valid but not for the name we connected to.
+    NameMismatch,
+    /// The certificate has expired or is not valid yet.
+    Expired,
+    /// The certificate is unusable for another reason (revoked, malformed,
+    /// wrong purpose, bad signature).
+    BadCertificate,
+    /// The peer refused us with an alert (it did not trust our certificate,
+    /// or found no common protocol version or cipher).
+    PeerRejected,
+    /// The TLS handshake failed otherwise (protocol error, peer closed
+    /// mid-handshake, timeout).
+    Handshake,
+    /// Certificates, keys or roots could not be loaded, or the host is not a
+    /// valid TLS server name.
+    Config,
+    /// `wss://` was asked for but the adapter was built without TLS.
+    Unsupported,
+}
+
+/// A TLS failure: its kind plus the TLS library's own error.
+#[derive(Debug)]
+pub struct TlsError {
+    kind: TlsErrorKind,
+    source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl TlsError {
+    /// A failure of `kind`, caused by `source`.
+    pub fn new(
+        kind: TlsErrorKind,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self {
+            kind,
+            source: source.into(),
+        }
+    }
+
+    /// What failed.
+    pub fn kind(&self) -> TlsErrorKind {
+        self.kind
+    }
+}
+
+impl fmt::Display for TlsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            TlsErrorKind::UnknownIssuer => "certificate from an unknown issuer",
+            TlsErrorKind::NameMismatch => "certificate not valid for this name",
+            TlsErrorKind::Expired => "certificate expired or not yet valid",
+            TlsErrorKind::BadCertificate => "bad certificate",
+            TlsErrorKind::PeerRejected => "the peer refused the handshake",
+            TlsErrorKind::Handshake => "handshake failed",
+            TlsErrorKind::Config => "bad TLS configuration",
+            TlsErrorKind::Unsupported => "built without TLS support",
+        };
+        write!(f, "{what}: {}", self.source)
+    }
+}
+
+impl std::error::Error for TlsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.source)
+    }
 }

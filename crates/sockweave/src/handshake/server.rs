@@ -42,6 +42,9 @@ impl ServerHandshake {
             .poll(input, self.max_head, self.max_request_line)
         {
             Ok(Some(len)) => len,
+            // Not HTTP at all (a TLS ClientHello on a plain port, a stray
+            // protocol): answer 400 now rather than at the handshake timeout.
+            Ok(None) if !starts_like_a_method(input) => return Err(HandshakeError::Malformed),
             Ok(None) => return Ok(None),
             Err(HeadLimit::Head) => return Err(HandshakeError::HeadTooLarge),
             Err(HeadLimit::FirstLine) => return Err(HandshakeError::RequestLineTooLong),
@@ -50,6 +53,19 @@ impl ServerHandshake {
         input.advance(head_len);
         Ok(Some(request))
     }
+}
+
+/// Whether `buf` can still become a request line: a method token, then a
+/// space (RFC 9110 §5.6.2's tchar). Empty lines before it are allowed
+/// (RFC 9112 §2.2).
+fn starts_like_a_method(buf: &[u8]) -> bool {
+    let start = buf.iter().position(|b| !matches!(b, b'\r' | b'\n'));
+    let Some(rest) = start.map(|i| &buf[i..]) else {
+        return true;
+    };
+    let method = rest.split(|&b| b == b' ').next().unwrap_or_default();
+    let is_tchar = |b: &u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(b);
+    !method.is_empty() && method.iter().all(is_tchar)
 }
 
 fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, HandshakeError> {
@@ -326,6 +342,24 @@ Sec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Version: 13\r\n\r\n";
         let text = core::str::from_utf8(RFC_REQUEST).unwrap();
         assert!(text.contains(from), "{from}");
         text.replacen(from, to, 1).into_bytes()
+    }
+
+    #[test]
+    fn non_http_bytes_are_rejected_before_the_head_ends() {
+        // The start of a TLS ClientHello, and a line starting with a space.
+        assert_eq!(
+            receive(&[0x16, 0x03, 0x01, 0x02]).unwrap_err(),
+            HandshakeError::Malformed
+        );
+        assert_eq!(
+            receive(b" GET / HTTP/1.1\r\n").unwrap_err(),
+            HandshakeError::Malformed
+        );
+        // Every prefix of a real request, and leading empty lines, may still grow.
+        for n in 0..RFC_REQUEST.len() {
+            assert_eq!(receive(&RFC_REQUEST[..n]), Ok(None), "at {n}");
+        }
+        assert_eq!(receive(b"\r\nGE"), Ok(None));
     }
 
     #[test]

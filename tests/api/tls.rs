@@ -1,0 +1,230 @@
+//! wss:// through both adapters: echo over TLS with certificates made at
+//! test time, and each TLS failure surfacing as its typed kind on both ends.
+
+use sockweave::adapter::{Error, TlsErrorKind};
+use sockweave::handshake::ClientRequest;
+use sockweave::{Bytes, CloseCode, Config, Message};
+use sockweave_rustls::{client_config_with_ca_pem, server_config};
+use sockweave_tests::certs::TestCerts;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+fn corpus() -> Vec<Message> {
+    vec![
+        Message::from("over TLS: 𝄞 é"),
+        Message::from(""),
+        Message::Binary(Bytes::from(vec![0xa5; 1 << 20])),
+    ]
+}
+
+struct Setup {
+    certs: TestCerts,
+    server: Arc<sockweave_rustls::rustls::ServerConfig>,
+}
+
+fn setup() -> Setup {
+    let certs = TestCerts::localhost();
+    let server = server_config(certs.chain_pem.as_bytes(), certs.key_pem.as_bytes()).unwrap();
+    Setup { certs, server }
+}
+
+fn tls_kind(result: Result<impl Sized, Error>) -> TlsErrorKind {
+    match result {
+        Err(Error::Tls(e)) => e.kind(),
+        Err(e) => panic!("expected a TLS error, got {e}"),
+        Ok(_) => panic!("expected a TLS error, got success"),
+    }
+}
+
+/// A std TLS echo server for one connection; returns what its TLS
+/// handshake gave.
+fn std_server(setup: &Setup) -> (String, thread::JoinHandle<Result<(), sockweave_std::Error>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let acceptor = sockweave_std::TlsAcceptor::new(setup.server.clone());
+    let server = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let tls = acceptor.accept(stream)?;
+        assert!(tls.is_tls());
+        let mut ws = sockweave_std::accept(tls)?;
+        while let Some(message) = ws.recv()? {
+            ws.send(message)?;
+        }
+        Ok(())
+    });
+    (format!("wss://localhost:{port}/"), server)
+}
+
+type StdTls = sockweave_std::WebSocket<sockweave_std::MaybeTls<std::net::TcpStream>>;
+
+fn std_connect(url: &str, ca_pem: &str) -> Result<StdTls, Error> {
+    let tls = sockweave_std::TlsConnector::rustls(client_config_with_ca_pem(ca_pem.as_bytes())?);
+    let request = ClientRequest::new(url)?;
+    sockweave_std::connect_with(&request, Config::default(), &tls)
+}
+
+#[test]
+fn std_echo_over_tls() {
+    let setup = setup();
+    let (url, server) = std_server(&setup);
+    let mut ws = std_connect(&url, &setup.certs.ca_pem).unwrap();
+    for message in corpus() {
+        ws.send(message.clone()).unwrap();
+        assert!(ws.recv().unwrap() == Some(message));
+    }
+    ws.close(CloseCode::NORMAL, "done").unwrap();
+    assert_eq!(ws.recv().unwrap(), None);
+    assert!(ws.close_event().unwrap().was_clean);
+    server.join().unwrap().unwrap();
+}
+
+#[test]
+fn std_unknown_issuer_is_typed_on_both_ends() {
+    let setup = setup();
+    let (url, server) = std_server(&setup);
+    let other_ca = TestCerts::localhost().ca_pem;
+    assert_eq!(
+        tls_kind(std_connect(&url, &other_ca)),
+        TlsErrorKind::UnknownIssuer
+    );
+    assert_eq!(tls_kind(server.join().unwrap()), TlsErrorKind::PeerRejected);
+}
+
+#[test]
+fn std_name_mismatch() {
+    let setup = Setup {
+        certs: TestCerts::generate(&["elsewhere.test"]),
+        ..setup()
+    };
+    let setup = Setup {
+        server: server_config(
+            setup.certs.chain_pem.as_bytes(),
+            setup.certs.key_pem.as_bytes(),
+        )
+        .unwrap(),
+        ..setup
+    };
+    let (url, _server) = std_server(&setup);
+    assert_eq!(
+        tls_kind(std_connect(&url, &setup.certs.ca_pem)),
+        TlsErrorKind::NameMismatch
+    );
+}
+
+#[test]
+fn std_tls_client_to_plain_server_is_a_handshake_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        // A plain WebSocket server answers the ClientHello with a 400.
+        let _ = sockweave_std::accept(stream);
+    });
+    let ca = TestCerts::localhost().ca_pem;
+    let url = format!("wss://localhost:{port}/");
+    assert_eq!(tls_kind(std_connect(&url, &ca)), TlsErrorKind::Handshake);
+    server.join().unwrap();
+}
+
+#[test]
+fn std_tls_handshake_times_out() {
+    let setup = setup();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let acceptor =
+        sockweave_std::TlsAcceptor::new(setup.server.clone()).timeout(Duration::from_millis(200));
+    let server = thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        acceptor.accept(stream).map(|_| ())
+    });
+    // Connect and say nothing.
+    let _silent = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    assert_eq!(tls_kind(server.join().unwrap()), TlsErrorKind::Handshake);
+}
+
+#[test]
+fn std_tls_cannot_be_split_but_plain_can() {
+    let setup = setup();
+    let (url, _server) = std_server(&setup);
+    let ws = std_connect(&url, &setup.certs.ca_pem).unwrap();
+    let (stream, conn, input) = ws.into_parts();
+    let ws: StdTls = sockweave_std::WebSocket::from_parts(stream, conn, input);
+    let error = ws.split().err().expect("a TLS stream cannot be split");
+    assert_eq!(error.kind(), std::io::ErrorKind::Unsupported);
+}
+
+#[test]
+fn wss_without_roots_or_feature_says_why() {
+    // Without a roots feature, the default connector has nothing to trust.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("wss://localhost:{}/", listener.local_addr().unwrap().port());
+    match sockweave_std::connect(&url) {
+        Err(Error::Tls(e)) => assert_eq!(e.kind(), TlsErrorKind::Config, "{e}"),
+        Err(e) => panic!("unexpected {e}"),
+        Ok(_) => panic!("connected without roots"),
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn tokio_echo_over_tls_both_ways() {
+    let setup = setup();
+    runtime().block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let acceptor = sockweave_tokio::TlsAcceptor::new(setup.server.clone());
+        let server = tokio::spawn(async move {
+            let (stream, _) = listener.accept().await.unwrap();
+            let mut ws = sockweave_tokio::accept(acceptor.accept(stream).await?).await?;
+            while let Some(message) = ws.recv().await? {
+                ws.send(message).await?;
+            }
+            Ok::<_, Error>(ws.close_event().cloned())
+        });
+        let config = client_config_with_ca_pem(setup.certs.ca_pem.as_bytes()).unwrap();
+        let request = ClientRequest::new(&format!("wss://localhost:{port}/")).unwrap();
+        let tls = sockweave_tokio::TlsConnector::rustls(config);
+        let mut ws = sockweave_tokio::connect_with(&request, Config::default(), &tls)
+            .await
+            .unwrap();
+        assert!(ws.get_ref().is_tls());
+        for message in corpus() {
+            ws.send(message.clone()).await.unwrap();
+            assert!(ws.recv().await.unwrap() == Some(message));
+        }
+        ws.close(CloseCode::from(4000), "tls done").await.unwrap();
+        assert_eq!(ws.recv().await.unwrap(), None);
+        assert!(ws.close_event().unwrap().was_clean);
+        let seen = server.await.unwrap().unwrap().unwrap();
+        assert_eq!((u16::from(seen.code), seen.was_clean), (4000, true));
+    });
+}
+
+#[test]
+fn tokio_unknown_issuer_is_typed_on_both_ends() {
+    let setup = setup();
+    runtime().block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let acceptor = sockweave_tokio::TlsAcceptor::new(setup.server.clone());
+        let server = tokio::spawn(async move {
+            let (stream, _) = listener.accept().await.unwrap();
+            acceptor.accept(stream).await.map(|_| ())
+        });
+        let other_ca = TestCerts::localhost().ca_pem;
+        let config = client_config_with_ca_pem(other_ca.as_bytes()).unwrap();
+        let request = ClientRequest::new(&format!("wss://127.0.0.1:{port}/")).unwrap();
+        let tls = sockweave_tokio::TlsConnector::rustls(config);
+        let result = sockweave_tokio::connect_with(&request, Config::default(), &tls).await;
+        assert_eq!(tls_kind(result), TlsErrorKind::UnknownIssuer);
+        assert_eq!(tls_kind(server.await.unwrap()), TlsErrorKind::PeerRejected);
+    });
+}
