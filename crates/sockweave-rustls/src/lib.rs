@@ -1,6 +1,5 @@
 //! rustls for sockweave's `wss://`: the configurations the adapters build by
-//! default and the mapping of rustls failures to the typed
-//! [`TlsError`](sockweave::adapter::TlsError).
+//! default and the mapping of rustls failures to the typed [`TlsError`].
 //!
 //! Both adapters (`sockweave-std`, `sockweave-tokio`, feature `rustls`) use
 //! this crate; a caller with its own `ClientConfig` or `ServerConfig` (client
