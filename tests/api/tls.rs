@@ -155,18 +155,6 @@ fn std_tls_cannot_be_split_but_plain_can() {
     assert_eq!(error.kind(), std::io::ErrorKind::Unsupported);
 }
 
-#[test]
-fn wss_without_roots_or_feature_says_why() {
-    // Without a roots feature, the default connector has nothing to trust.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("wss://localhost:{}/", listener.local_addr().unwrap().port());
-    match sockweave_std::connect(&url) {
-        Err(Error::Tls(e)) => assert_eq!(e.kind(), TlsErrorKind::Config, "{e}"),
-        Err(e) => panic!("unexpected {e}"),
-        Ok(_) => panic!("connected without roots"),
-    }
-}
-
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

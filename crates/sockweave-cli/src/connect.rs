@@ -3,7 +3,8 @@
 use crate::Outcome;
 use sockweave::handshake::{ClientRequest, HandshakeError};
 use sockweave::{CloseCode, Config, Message};
-use sockweave_tokio::Error;
+use sockweave_tokio::{Error, TlsConnector};
+use std::path::PathBuf;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 #[derive(clap::Args)]
@@ -19,6 +20,14 @@ pub(crate) struct Args {
     /// Send each line as a binary message instead of text.
     #[arg(long)]
     binary: bool,
+    /// For wss://, trust the CA certificates in this PEM file instead of the
+    /// platform's roots.
+    #[arg(long, value_name = "FILE")]
+    ca: Option<PathBuf>,
+    /// For wss://, accept any certificate (testing only: anyone on the path
+    /// can read and change the traffic).
+    #[arg(long, conflicts_with = "ca")]
+    insecure: bool,
 }
 
 pub(crate) fn run(args: Args) -> Outcome {
@@ -38,9 +47,6 @@ pub(crate) fn run(args: Args) -> Outcome {
 fn request(args: &Args) -> Result<ClientRequest, String> {
     let mut request =
         ClientRequest::new(&args.url).map_err(|e| format!("bad URL {:?}: {e}", args.url))?;
-    if request.secure {
-        return Err("wss:// is not supported yet".into());
-    }
     for protocol in &args.protocols {
         request = request.protocol(protocol.clone());
     }
@@ -51,6 +57,18 @@ fn request(args: &Args) -> Result<ClientRequest, String> {
         request = request.header(name.trim(), value.trim());
     }
     Ok(request)
+}
+
+fn connector(args: &Args) -> Result<TlsConnector, String> {
+    if args.insecure {
+        return Ok(TlsConnector::rustls(crate::insecure::client_config()));
+    }
+    match &args.ca {
+        Some(path) => sockweave_rustls::client_config_with_ca_file(path)
+            .map(TlsConnector::rustls)
+            .map_err(|e| e.to_string()),
+        None => Ok(TlsConnector::default()),
+    }
 }
 
 async fn connect(args: Args) -> Outcome {
@@ -72,8 +90,26 @@ async fn connect(args: Args) -> Outcome {
         }
     };
     let _ = stream.set_nodelay(true);
-    let mut ws = match sockweave_tokio::client(stream, &request, Config::default()).await {
+    let config = Config::default();
+    let tls = match connector(&args) {
+        Ok(tls) => tls,
+        Err(e) => {
+            eprintln!("sockweave: {e}");
+            return Outcome::Usage;
+        }
+    };
+    let secure = request.secure;
+    let timeout = config.handshake_timeout;
+    let opened = match tls.connect(stream, &request.host, secure, timeout).await {
+        Ok(stream) => sockweave_tokio::client(stream, &request, config).await,
+        Err(e) => Err(e),
+    };
+    let mut ws = match opened {
         Ok(ws) => ws,
+        Err(Error::Tls(e)) => {
+            eprintln!("sockweave: TLS failed: {e}");
+            return Outcome::Tls;
+        }
         Err(Error::Handshake(e)) => {
             match &e {
                 HandshakeError::Status { status, .. } => {

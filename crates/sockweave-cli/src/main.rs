@@ -5,9 +5,12 @@
 //! - 1: the connection failed or closed uncleanly
 //! - 2: bad arguments or a bad URL
 //! - 3: could not connect (refused, unreachable, DNS)
-//! - 4: the opening handshake failed (the HTTP status is printed)
+//! - 4: the opening handshake failed (the HTTP status is printed, and the
+//!   location of a redirect)
+//! - 5: TLS failed (untrusted or mismatched certificate, handshake)
 
 mod connect;
+mod insecure;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -38,6 +41,7 @@ pub(crate) enum Outcome {
     Usage = 2,
     Unreachable = 3,
     Handshake = 4,
+    Tls = 5,
 }
 
 fn main() -> ExitCode {

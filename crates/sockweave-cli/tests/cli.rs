@@ -17,7 +17,7 @@ fn serve(extra: &[&str]) -> (Child, String) {
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
     let url = line.trim().rsplit(' ').next().unwrap().to_string();
-    assert!(url.starts_with("ws://127.0.0.1:"), "{line}");
+    assert!(url.contains("://127.0.0.1:"), "{line}");
     // Keep draining the log so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in stderr.lines() {});
     (child, url)
@@ -47,8 +47,8 @@ fn connect(args: &[&str], input: &str) -> (i32, String, String) {
 }
 
 #[test]
-fn echo_round_trip_on_both_adapters() {
-    for adapter in ["tokio", "std"] {
+fn echo_round_trip_on_every_adapter() {
+    for adapter in ["tokio", "std", "mio"] {
         let (mut server, url) = serve(&["--adapter", adapter, "--protocol", "chat"]);
         let (code, stdout, stderr) = connect(&[&url, "--protocol", "chat"], "hello\nκόσμε 𝄞\n");
         server.kill().unwrap();
@@ -76,4 +76,78 @@ fn exit_codes_say_what_went_wrong() {
     server.kill().unwrap();
     assert_eq!(code, 4, "{stderr}");
     assert!(stderr.contains("403"), "{stderr}");
+}
+
+#[test]
+fn redirects_show_their_location() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://{}/old", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8];
+        while !head.ends_with(b"\r\n\r\n") {
+            std::io::Read::read_exact(&mut stream, &mut byte).unwrap();
+            head.push(byte[0]);
+        }
+        stream
+            .write_all(b"HTTP/1.1 301 Moved Permanently\r\nLocation: ws://127.0.0.1/new\r\n\r\n")
+            .unwrap();
+    });
+    let (code, _, stderr) = connect(&[&url], "");
+    server.join().unwrap();
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("301"), "{stderr}");
+    assert!(stderr.contains("location: ws://127.0.0.1/new"), "{stderr}");
+}
+
+#[test]
+fn wss_with_a_generated_certificate() {
+    let dir = std::env::temp_dir().join(format!("sockweave-cli-tls-{}", std::process::id()));
+    let certs = sockweave_tests::certs::TestCerts::localhost();
+    let [ca, cert, key] = certs.write_to(&dir).unwrap();
+    let (ca, cert, key) = (
+        ca.to_str().unwrap(),
+        cert.to_str().unwrap(),
+        key.to_str().unwrap(),
+    );
+    for adapter in ["tokio", "std"] {
+        let (mut server, url) =
+            serve(&["--adapter", adapter, "--tls-cert", cert, "--tls-key", key]);
+        assert!(url.starts_with("wss://"), "{url}");
+        let url = url.replace("127.0.0.1", "localhost");
+        let (code, stdout, stderr) = connect(&[&url, "--ca", ca], "secret 𝄞\n");
+        assert_eq!(
+            (code, stdout.as_str()),
+            (0, "secret 𝄞\n"),
+            "{adapter}: {stderr}"
+        );
+        // Without our CA the platform's roots do not know the issuer.
+        let (code, _, stderr) = connect(&[&url], "");
+        assert_eq!(code, 5, "{adapter}: {stderr}");
+        assert!(stderr.contains("unknown issuer"), "{stderr}");
+        let (code, stdout, stderr) = connect(&[&url, "--insecure"], "anyway\n");
+        assert_eq!(
+            (code, stdout.as_str()),
+            (0, "anyway\n"),
+            "{adapter}: {stderr}"
+        );
+        server.kill().unwrap();
+    }
+    // TLS on mio is an example, not a serve option: a clear usage error.
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "127.0.0.1:0",
+            "--adapter",
+            "mio",
+            "--tls-cert",
+            cert,
+            "--tls-key",
+            key,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
 }

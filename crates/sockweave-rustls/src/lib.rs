@@ -234,6 +234,14 @@ mod tests {
         assert!(server_name("example.com").is_ok());
     }
 
+    #[cfg(not(any(feature = "native-roots", feature = "webpki-roots")))]
+    #[test]
+    fn no_roots_is_a_config_error_that_says_why() {
+        let e = client_config().unwrap_err();
+        assert_eq!(e.kind(), TlsErrorKind::Config);
+        assert!(e.to_string().contains("webpki-roots"), "{e}");
+    }
+
     #[test]
     fn certificate_failures_have_kinds() {
         let e = rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer);

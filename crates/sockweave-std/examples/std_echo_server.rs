@@ -17,8 +17,7 @@ fn main() -> std::io::Result<()> {
         std::thread::spawn(move || {
             let mut config = Config::default();
             config.max_queued = 32 << 20; // a 16 MiB echo fits whole
-            let none = None::<fn(&_) -> _>;
-            let mut ws = match accept_with(stream, ServerPolicy::default(), config, none) {
+            let mut ws = match accept_with(stream, ServerPolicy::default(), config) {
                 Ok(ws) => ws,
                 Err(e) => return eprintln!("handshake: {e}"),
             };

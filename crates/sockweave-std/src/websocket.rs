@@ -89,36 +89,40 @@ pub fn client<S: Transport>(
 
 /// Accepts a WebSocket on `stream` with the default policy and configuration.
 pub fn accept<S: Transport>(stream: S) -> Result<WebSocket<S>, Error> {
-    accept_with(
-        stream,
-        ServerPolicy::default(),
-        Config::default(),
-        None::<fn(&Request) -> Result<Accept, Reject>>,
-    )
+    accept_with(stream, ServerPolicy::default(), Config::default())
 }
 
 /// Accepts a WebSocket on `stream` with `policy` (subprotocols, Origin
-/// allow-list) and, if given, `decide`: a hook that sees each valid request
-/// and accepts it (choosing the subprotocol and extra headers) or rejects
-/// it with a status of its choosing, e.g. 401 for a missing token.
-pub fn accept_with<S, F>(
+/// allow-list) and `config` (limits, timers).
+pub fn accept_with<S: Transport>(
     stream: S,
     mut policy: ServerPolicy,
     config: Config,
-    decide: Option<F>,
+) -> Result<WebSocket<S>, Error> {
+    let clock = Clock::new();
+    policy.defer = false;
+    let conn = Connection::server(policy, config, clock.now());
+    WebSocket::new(stream, conn, clock)
+        .opened(|_| unreachable!("requests are only deferred with a hook"))
+}
+
+/// Like [`accept_with`], and `decide` sees each valid request and accepts
+/// it (choosing the subprotocol and extra headers) or rejects it with a
+/// status of its choosing, e.g. 401 for a missing token.
+pub fn accept_with_hook<S, F>(
+    stream: S,
+    mut policy: ServerPolicy,
+    config: Config,
+    decide: F,
 ) -> Result<WebSocket<S>, Error>
 where
     S: Transport,
     F: FnMut(&Request) -> Result<Accept, Reject>,
 {
     let clock = Clock::new();
-    policy.defer = decide.is_some();
+    policy.defer = true;
     let conn = Connection::server(policy, config, clock.now());
-    let mut decide = decide;
-    WebSocket::new(stream, conn, clock).opened(move |request| match decide.as_mut() {
-        Some(decide) => decide(request),
-        None => unreachable!("requests are only deferred with a hook"),
-    })
+    WebSocket::new(stream, conn, clock).opened(decide)
 }
 
 impl<S: Transport> WebSocket<S> {

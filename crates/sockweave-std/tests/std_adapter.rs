@@ -4,8 +4,8 @@
 use sockweave_std::sockweave::Bytes;
 use sockweave_std::sockweave::handshake::{Accept, ClientRequest, HandshakeError, Reject, Request};
 use sockweave_std::{
-    CloseCode, Config, Error, Message, ServerPolicy, Transport, accept, accept_with, client,
-    connect,
+    CloseCode, Config, Error, Message, ServerPolicy, Transport, accept, accept_with,
+    accept_with_hook, client, connect,
 };
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -123,13 +123,7 @@ fn server_against_tungstenite_client() {
     let (stream, _) = listener.accept().unwrap();
     let mut config = Config::default();
     config.max_queued = 32 << 20;
-    let mut ws = accept_with(
-        stream,
-        ServerPolicy::default(),
-        config,
-        None::<fn(&Request) -> Result<Accept, Reject>>,
-    )
-    .unwrap();
+    let mut ws = accept_with(stream, ServerPolicy::default(), config).unwrap();
     while let Some(m) = ws.recv().unwrap() {
         ws.send(m).unwrap();
     }
@@ -157,13 +151,7 @@ fn auth_hook_refuses_with_its_status() {
             Some(b"Bearer good") => Ok(Accept::default()),
             _ => Err(Reject::status(401)),
         };
-        accept_with(
-            stream,
-            ServerPolicy::default(),
-            Config::default(),
-            Some(decide),
-        )
-        .map(|_| ())
+        accept_with_hook(stream, ServerPolicy::default(), Config::default(), decide).map(|_| ())
     });
     let request = ClientRequest::new(&url)
         .unwrap()

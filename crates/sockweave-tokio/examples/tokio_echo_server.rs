@@ -18,8 +18,7 @@ async fn main() -> std::io::Result<()> {
         tokio::spawn(async move {
             let mut config = Config::default();
             config.max_queued = 32 << 20; // a 16 MiB echo fits whole
-            let none = None::<fn(&_) -> _>;
-            let mut ws = match accept_with(stream, ServerPolicy::default(), config, none).await {
+            let mut ws = match accept_with(stream, ServerPolicy::default(), config).await {
                 Ok(ws) => ws,
                 Err(e) => return eprintln!("handshake: {e}"),
             };

@@ -63,4 +63,6 @@ pub use split::{ReadHalf, WriteHalf};
 #[cfg(feature = "rustls")]
 pub use tls::TlsAcceptor;
 pub use tls::{MaybeTls, TlsConnector};
-pub use websocket::{WebSocket, accept, accept_with, client, connect, connect_with};
+pub use websocket::{
+    WebSocket, accept, accept_with, accept_with_hook, client, connect, connect_with,
+};

@@ -91,36 +91,44 @@ pub async fn accept<S>(stream: S) -> Result<WebSocket<S>, Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    accept_with(
-        stream,
-        ServerPolicy::default(),
-        Config::default(),
-        None::<fn(&Request) -> Result<Accept, Reject>>,
-    )
-    .await
+    accept_with(stream, ServerPolicy::default(), Config::default()).await
 }
 
-/// Accepts a WebSocket with `policy` and, if given, `decide`: a hook that
-/// accepts each valid request or rejects it with a status of its choosing.
-pub async fn accept_with<S, F>(
+/// Accepts a WebSocket on `stream` with `policy` (subprotocols, Origin
+/// allow-list) and `config` (limits, timers).
+pub async fn accept_with<S>(
     stream: S,
     mut policy: ServerPolicy,
     config: Config,
-    mut decide: Option<F>,
+) -> Result<WebSocket<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let start = tokio::time::Instant::now();
+    policy.defer = false;
+    let conn = Connection::server(policy, config, sockweave::Instant::ZERO);
+    WebSocket::new(stream, conn, start)
+        .opened(|_| unreachable!("requests are only deferred with a hook"))
+        .await
+}
+
+/// Like [`accept_with`], and `decide` sees each valid request and accepts
+/// it (choosing the subprotocol and extra headers) or rejects it with a
+/// status of its choosing, e.g. 401 for a missing token.
+pub async fn accept_with_hook<S, F>(
+    stream: S,
+    mut policy: ServerPolicy,
+    config: Config,
+    decide: F,
 ) -> Result<WebSocket<S>, Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
     F: FnMut(&Request) -> Result<Accept, Reject>,
 {
     let start = tokio::time::Instant::now();
-    policy.defer = decide.is_some();
+    policy.defer = true;
     let conn = Connection::server(policy, config, sockweave::Instant::ZERO);
-    WebSocket::new(stream, conn, start)
-        .opened(move |request| match decide.as_mut() {
-            Some(decide) => decide(request),
-            None => unreachable!("requests are only deferred with a hook"),
-        })
-        .await
+    WebSocket::new(stream, conn, start).opened(decide).await
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {

@@ -112,8 +112,7 @@ async fn server_against_tungstenite_client() {
     let (stream, _) = listener.accept().await.unwrap();
     let mut config = Config::default();
     config.max_queued = 32 << 20;
-    let none = None::<fn(&_) -> _>;
-    let mut ws = sockweave_tokio::accept_with(stream, ServerPolicy::default(), config, none)
+    let mut ws = sockweave_tokio::accept_with(stream, ServerPolicy::default(), config)
         .await
         .unwrap();
     while let Some(m) = ws.recv().await.unwrap() {
@@ -236,8 +235,7 @@ async fn a_peer_that_stops_reading_gets_backpressure_not_memory() {
     });
     let mut config = Config::default();
     config.max_queued = 64 << 10;
-    let none = None::<fn(&_) -> _>;
-    let mut ws = sockweave_tokio::accept_with(b, ServerPolicy::default(), config, none)
+    let mut ws = sockweave_tokio::accept_with(b, ServerPolicy::default(), config)
         .await
         .unwrap();
     let chunk = Message::Binary(Bytes::from(vec![1; 16 << 10]));

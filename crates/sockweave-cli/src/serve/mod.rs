@@ -1,0 +1,134 @@
+//! `sockweave serve`: an echo server on any of the three adapters, with
+//! TLS on std and tokio.
+
+mod on_mio;
+mod on_std;
+mod on_tokio;
+
+use crate::Outcome;
+use sockweave::{CloseEvent, Config, ServerPolicy};
+use sockweave_rustls::rustls::ServerConfig;
+use std::fmt::Display;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// Address to listen on.
+    #[arg(default_value = "127.0.0.1:9001")]
+    addr: String,
+    /// Adapter to serve with.
+    #[arg(long, value_enum, default_value_t = Adapter::Tokio)]
+    adapter: Adapter,
+    /// A subprotocol to accept, in order of preference (repeatable).
+    #[arg(long = "protocol", value_name = "P")]
+    protocols: Vec<String>,
+    /// An Origin to allow; when given, other browser origins get 403 (repeatable).
+    #[arg(long = "allow-origin", value_name = "O")]
+    allowed_origins: Vec<String>,
+    /// Serve wss:// with this PEM certificate chain (leaf first); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key for --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Largest message accepted, in bytes (larger ones close with 1009).
+    #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
+    max_message: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Adapter {
+    Tokio,
+    Std,
+    Mio,
+}
+
+/// What every connection is served with.
+#[derive(Clone)]
+pub(crate) struct Settings {
+    policy: ServerPolicy,
+    config: Config,
+    tls: Option<Arc<ServerConfig>>,
+}
+
+fn settings(args: &Args) -> Result<Settings, String> {
+    let mut policy = ServerPolicy::default();
+    policy.protocols = args.protocols.clone();
+    if !args.allowed_origins.is_empty() {
+        policy.allowed_origins = Some(args.allowed_origins.clone());
+    }
+    let mut config = Config::default();
+    config.max_message_len = args.max_message;
+    config.max_frame_len = args.max_message;
+    config.max_queued = (args.max_message as usize).saturating_mul(2);
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            Some(sockweave_rustls::server_config_from_files(cert, key).map_err(|e| e.to_string())?)
+        }
+        _ => None,
+    };
+    if tls.is_some() && args.adapter == Adapter::Mio {
+        return Err(
+            "--tls-cert needs --adapter tokio or std (see the mio_tls_echo_server \
+                    example for TLS on mio)"
+                .into(),
+        );
+    }
+    Ok(Settings {
+        policy,
+        config,
+        tls,
+    })
+}
+
+pub(crate) fn run(args: Args) -> Outcome {
+    let settings = match settings(&args) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("sockweave: {e}");
+            return Outcome::Usage;
+        }
+    };
+    let listener = match std::net::TcpListener::bind(&args.addr) {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("sockweave: cannot listen on {}: {e}", args.addr);
+            return Outcome::Usage;
+        }
+    };
+    eprintln!(
+        "sockweave: echo server on {}://{}",
+        if settings.tls.is_some() { "wss" } else { "ws" },
+        listener
+            .local_addr()
+            .map_or(args.addr.clone(), |a| a.to_string())
+    );
+    let result = match args.adapter {
+        Adapter::Tokio => on_tokio::serve(listener, settings),
+        Adapter::Std => on_std::serve(listener, settings),
+        Adapter::Mio => on_mio::serve(listener, settings),
+    };
+    match result {
+        Ok(()) => Outcome::Ok,
+        Err(e) => {
+            eprintln!("sockweave: server stopped: {e}");
+            Outcome::Failed
+        }
+    }
+}
+
+fn log_open(peer: impl Display, protocol: Option<&str>) {
+    let note = protocol.map_or_else(String::new, |p| format!(" (protocol {p})"));
+    eprintln!("{peer} open{note}");
+}
+
+fn log_close(peer: impl Display, close: Option<&CloseEvent>) {
+    match close {
+        Some(c) => eprintln!(
+            "{peer} closed: code {} reason {:?} clean {}",
+            c.code, c.reason, c.was_clean
+        ),
+        None => eprintln!("{peer} closed"),
+    }
+}
