@@ -216,3 +216,58 @@ fn tokio_unknown_issuer_is_typed_on_both_ends() {
         assert_eq!(tls_kind(server.await.unwrap()), TlsErrorKind::PeerRejected);
     });
 }
+
+#[test]
+fn mio_client_over_tls_against_the_std_server() {
+    use mio::{Events, Poll, Token};
+    use sockweave::Event;
+    use std::time::Instant;
+
+    let setup = setup();
+    let (url, server) = std_server(&setup);
+    let request = ClientRequest::new(&url).unwrap();
+    let addr = format!("127.0.0.1:{}", request.port).parse().unwrap();
+    let sock = mio::net::TcpStream::connect(addr).unwrap();
+    let config = client_config_with_ca_pem(setup.certs.ca_pem.as_bytes()).unwrap();
+    let tls = sockweave_mio::TlsStream::client(sock, &request.host, config).unwrap();
+    let mut config = Config::default();
+    config.max_queued = 4 << 20;
+    let mut ws = sockweave_mio::WebSocket::client(tls, &request, config);
+    let mut poll = Poll::new().unwrap();
+    ws.register(poll.registry(), Token(0)).unwrap();
+    let mut events = Events::with_capacity(16);
+    let mut to_send = corpus();
+    to_send.reverse();
+    let mut echoed = Vec::new();
+    let mut closed = None;
+    let give_up = Instant::now() + Duration::from_secs(30);
+    while closed.is_none() {
+        assert!(Instant::now() < give_up, "connection did not finish");
+        poll.poll(&mut events, Some(Duration::from_millis(100)))
+            .unwrap();
+        for event in &events {
+            let readable = event.is_readable() || event.is_read_closed();
+            ws.on_ready(readable, event.is_writable()).unwrap();
+        }
+        ws.on_timeout();
+        while let Some(event) = ws.poll_event() {
+            match event {
+                Event::Open(_) => ws.send(to_send.pop().unwrap()).unwrap(),
+                Event::Message(message) => {
+                    echoed.push(message);
+                    match to_send.pop() {
+                        Some(next) => ws.send(next).unwrap(),
+                        None => ws.close(CloseCode::NORMAL, "done").unwrap(),
+                    }
+                }
+                Event::Closed(close) => closed = Some(close),
+                _ => {}
+            }
+        }
+        ws.flush().unwrap();
+        ws.reregister(poll.registry(), Token(0)).unwrap();
+    }
+    assert!(echoed == corpus(), "echoes differ");
+    assert!(closed.unwrap().was_clean);
+    server.join().unwrap().unwrap();
+}

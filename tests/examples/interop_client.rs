@@ -144,7 +144,9 @@ async fn no_common_protocol(target: &Target) -> Check {
         ws.connection().protocol()
     );
     echo(&mut ws, Message::from("still works")).await?;
-    ws.close(CloseCode::NORMAL, "").await.map_err(|e| e.to_string())?;
+    ws.close(CloseCode::NORMAL, "")
+        .await
+        .map_err(|e| e.to_string())?;
     closed(&mut ws).await.map(|_| ())
 }
 
@@ -162,7 +164,9 @@ async fn server_closes(target: &Target) -> Check {
 }
 
 async fn run(target: Target) -> Check {
-    messages(&target).await.map_err(|e| format!("messages: {e}"))?;
+    messages(&target)
+        .await
+        .map_err(|e| format!("messages: {e}"))?;
     no_common_protocol(&target)
         .await
         .map_err(|e| format!("no common protocol: {e}"))?;

@@ -5,7 +5,7 @@
 #
 #   tests/interop/run.sh [python] [node]      (default: both)
 #
-# Our servers: `sockweave serve` on every adapter (TLS on tokio and std)
+# Our servers: `sockweave serve` on every adapter, plain and TLS,
 # against each peer's client. Our client (tests/examples/interop_client.rs,
 # tokio adapter) against each peer's server. The peers install themselves:
 # pip into target/interop/venv from requirements.txt, `npm ci` from the
@@ -79,9 +79,7 @@ result() { # label, exit status
 }
 
 for adapter in tokio std mio; do
-    schemes=(ws)
-    [ "$adapter" = mio ] || schemes+=(wss)
-    for scheme in "${schemes[@]}"; do
+    for scheme in ws wss; do
         tls=()
         client_tls=()
         if [ "$scheme" = wss ]; then tls=(--tls-cert "$cert" --tls-key "$key"); client_tls=(--ca "$ca"); fi

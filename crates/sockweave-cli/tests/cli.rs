@@ -134,20 +134,5 @@ fn wss_with_a_generated_certificate() {
         );
         server.kill().unwrap();
     }
-    // TLS on mio is an example, not a serve option: a clear usage error.
-    let out = Command::new(BIN)
-        .args([
-            "serve",
-            "127.0.0.1:0",
-            "--adapter",
-            "mio",
-            "--tls-cert",
-            cert,
-            "--tls-key",
-            key,
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,29 +1,57 @@
 //! A single-threaded echo server: every connection on one `mio::Poll`.
-//! `mio_echo_server [ADDR]` (default 127.0.0.1:9001). Echoes text and
-//! binary unchanged; a close is answered with the same code.
+//! `mio_echo_server [ADDR] [CERT KEY]` (default 127.0.0.1:9001). Echoes
+//! text and binary unchanged; a close is answered with the same code.
+//! Given a PEM certificate chain and key (and built with `--features
+//! rustls`), it serves wss:// through rustls's sans-IO connection.
 
+use mio::event::Source;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use sockweave_mio::{Config, Event, ServerPolicy, WebSocket};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::io::{self, Read, Write};
 use std::time::Instant;
 
 const LISTENER: Token = Token(usize::MAX);
 
-fn main() -> std::io::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:9001".into());
-    let mut listener = TcpListener::bind(addr.parse().expect("ADDR is host:port"))?;
+fn main() -> io::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let addr = args.first().map_or("127.0.0.1:9001", String::as_str);
+    let listener = TcpListener::bind(addr.parse().expect("ADDR is host:port"))?;
+    match (args.get(1), args.get(2)) {
+        #[cfg(feature = "rustls")]
+        (Some(cert), Some(key)) => {
+            let config =
+                sockweave_mio::rustls::server_config_from_files(cert.as_ref(), key.as_ref())
+                    .map_err(io::Error::other)?;
+            eprintln!("mio echo server on wss://{addr}");
+            serve(listener, |stream| {
+                sockweave_mio::TlsStream::server(stream, config.clone()).map_err(io::Error::other)
+            })
+        }
+        (Some(_), _) => {
+            panic!("usage: mio_echo_server [ADDR] [CERT KEY], TLS needs --features rustls")
+        }
+        _ => {
+            eprintln!("mio echo server on ws://{addr}");
+            serve(listener, Ok)
+        }
+    }
+}
+
+/// The loop, over whatever `wrap` makes of each accepted socket.
+fn serve<S: Read + Write + Source>(
+    mut listener: TcpListener,
+    wrap: impl Fn(TcpStream) -> io::Result<S>,
+) -> io::Result<()> {
     let mut poll = Poll::new()?;
     poll.registry()
         .register(&mut listener, LISTENER, Interest::READABLE)?;
-    eprintln!("mio echo server on ws://{addr}");
 
     let mut config = Config::default();
     config.max_queued = 32 << 20; // a 16 MiB echo fits whole
-    let mut conns: Vec<Option<WebSocket<TcpStream>>> = Vec::new();
+    let mut conns: Vec<Option<WebSocket<S>>> = Vec::new();
     let mut free: Vec<usize> = Vec::new();
     // Deadlines, lazily: an entry may be stale; on_timeout checks the real one.
     let mut timers: BinaryHeap<Reverse<(Instant, usize)>> = BinaryHeap::new();
@@ -40,8 +68,11 @@ fn main() -> std::io::Result<()> {
             if event.token() == LISTENER {
                 loop {
                     match listener.accept() {
-                        Ok((mut stream, _)) => {
+                        Ok((stream, _)) => {
                             stream.set_nodelay(true)?;
+                            let Ok(mut stream) = wrap(stream) else {
+                                continue;
+                            };
                             let slot = free.pop().unwrap_or_else(|| {
                                 conns.push(None);
                                 conns.len() - 1

@@ -44,9 +44,15 @@
 //! Readiness is edge-triggered: `on_ready` reads and writes until the
 //! socket would block, as mio requires.
 
+#[cfg(feature = "rustls")]
+mod tls;
 mod websocket;
 
 pub use sockweave::{
     self, Bytes, CloseCode, CloseEvent, Config, Event, Message, SendError, ServerPolicy,
 };
+#[cfg(feature = "rustls")]
+pub use sockweave_rustls as rustls;
+#[cfg(feature = "rustls")]
+pub use tls::TlsStream;
 pub use websocket::WebSocket;

@@ -21,6 +21,9 @@ pub struct WebSocket<S> {
     conn: Connection,
     input: BytesMut,
     start: Instant,
+    /// The stream holds bytes it could not write yet (a TLS stream's
+    /// records): its `flush` said `WouldBlock`.
+    stream_pending: bool,
 }
 
 impl<S: Read + Write> WebSocket<S> {
@@ -49,6 +52,7 @@ impl<S: Read + Write> WebSocket<S> {
             conn,
             input: leftover,
             start: Instant::now(),
+            stream_pending: false,
         }
     }
 
@@ -57,9 +61,10 @@ impl<S: Read + Write> WebSocket<S> {
     }
 
     /// The readiness to register for: READABLE while the core reads,
-    /// WRITABLE while bytes wait to be written.
+    /// WRITABLE while bytes wait to be written (in the core or the stream).
     pub fn interest(&self) -> Interest {
-        match (self.conn.wants_read(), self.conn.wants_write()) {
+        let wants_write = self.conn.wants_write() || self.stream_pending;
+        match (self.conn.wants_read(), wants_write) {
             (true, true) => Interest::READABLE | Interest::WRITABLE,
             (false, true) => Interest::WRITABLE,
             // mio needs some interest; a CLOSED connection is dropped anyway.
@@ -86,7 +91,7 @@ impl<S: Read + Write> WebSocket<S> {
         if readable {
             self.read_all()?;
         }
-        if writable || self.conn.wants_write() {
+        if writable || self.conn.wants_write() || self.stream_pending {
             self.flush()?;
         }
         Ok(())
@@ -130,20 +135,32 @@ impl<S: Read + Write> WebSocket<S> {
         self.conn.close(code, reason, now)
     }
 
-    /// Writes queued bytes until done or the socket would block.
+    /// Writes queued bytes until done or the socket would block, then
+    /// flushes the stream (a no-op for TCP; a TLS stream pushes its records).
     pub fn flush(&mut self) -> io::Result<()> {
+        let result = self.write_queued().and_then(|()| self.stream.flush());
+        self.stream_pending = false;
+        match result {
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                self.stream_pending = true;
+                Ok(())
+            }
+            Err(e) if is_disconnect(&e) => {
+                let now = self.now();
+                self.conn.receive_eof(now);
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    fn write_queued(&mut self) -> io::Result<()> {
         while self.conn.wants_write() {
             let slices: Vec<IoSlice<'_>> = self.conn.transmit().take(8).map(IoSlice::new).collect();
             match self.stream.write_vectored(&slices) {
                 Ok(0) => return Err(ErrorKind::WriteZero.into()),
                 Ok(n) => self.conn.advance_transmit(n),
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) if is_disconnect(&e) => {
-                    let now = self.now();
-                    self.conn.receive_eof(now);
-                    return Ok(());
-                }
                 Err(e) => return Err(e),
             }
         }
@@ -186,7 +203,12 @@ impl<S: Read + Write> WebSocket<S> {
                     self.conn.receive_eof(now);
                     break;
                 }
-                Err(e) => return Err(e),
+                // Nothing more will be read: the connection ends here (as a
+                // drop, 1006), and the caller hears why.
+                Err(e) => {
+                    self.conn.receive_eof(now);
+                    return Err(e);
+                }
             }
             if !self.conn.wants_read() {
                 break;

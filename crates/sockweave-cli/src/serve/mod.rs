@@ -1,5 +1,5 @@
-//! `sockweave serve`: an echo server on any of the three adapters, with
-//! TLS on std and tokio.
+//! `sockweave serve`: an echo server on any of the three adapters, with or
+//! without TLS.
 
 mod on_mio;
 mod on_std;
@@ -68,13 +68,6 @@ fn settings(args: &Args) -> Result<Settings, String> {
         }
         _ => None,
     };
-    if tls.is_some() && args.adapter == Adapter::Mio {
-        return Err(
-            "--tls-cert needs --adapter tokio or std (see the mio_tls_echo_server \
-                    example for TLS on mio)"
-                .into(),
-        );
-    }
     Ok(Settings {
         policy,
         config,

@@ -1,31 +1,46 @@
 //! The echo server on the mio adapter: every connection on one thread and
-//! one `mio::Poll`, deadlines in a heap.
+//! one `mio::Poll`, deadlines in a heap; TLS through `sockweave_mio::TlsStream`.
 
 use super::{Settings, log_close, log_open};
+use mio::event::Source;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
-use sockweave_mio::{Event, WebSocket};
+use sockweave_mio::{Event, TlsStream, WebSocket};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::io::{self, ErrorKind};
+use std::io::{self, ErrorKind, Read, Write};
 use std::net::SocketAddr;
 use std::time::Instant;
 
 const LISTENER: Token = Token(usize::MAX);
 
-struct Peer {
-    ws: WebSocket<TcpStream>,
+struct Peer<S> {
+    ws: WebSocket<S>,
     addr: SocketAddr,
     open: bool,
 }
 
 pub(super) fn serve(listener: std::net::TcpListener, settings: Settings) -> io::Result<()> {
+    match settings.tls.clone() {
+        Some(config) => serve_with(listener, settings, |stream| {
+            TlsStream::server(stream, config.clone()).map_err(io::Error::other)
+        }),
+        None => serve_with(listener, settings, Ok),
+    }
+}
+
+/// The loop, over whatever `wrap` makes of each accepted socket.
+fn serve_with<S: Read + Write + Source>(
+    listener: std::net::TcpListener,
+    settings: Settings,
+    wrap: impl Fn(TcpStream) -> io::Result<S>,
+) -> io::Result<()> {
     listener.set_nonblocking(true)?;
     let mut listener = TcpListener::from_std(listener);
     let mut poll = Poll::new()?;
     poll.registry()
         .register(&mut listener, LISTENER, Interest::READABLE)?;
-    let mut peers: Vec<Option<Peer>> = Vec::new();
+    let mut peers: Vec<Option<Peer<S>>> = Vec::new();
     let mut free: Vec<usize> = Vec::new();
     // Deadlines, lazily: an entry may be stale; on_timeout checks the real one.
     let mut timers: BinaryHeap<Reverse<(Instant, usize)>> = BinaryHeap::new();
@@ -44,12 +59,15 @@ pub(super) fn serve(listener: std::net::TcpListener, settings: Settings) -> io::
                 continue;
             }
             loop {
-                let (mut stream, addr) = match listener.accept() {
+                let (stream, addr) = match listener.accept() {
                     Ok(accepted) => accepted,
                     Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                     Err(e) => return Err(e),
                 };
                 let _ = stream.set_nodelay(true);
+                let Ok(mut stream) = wrap(stream) else {
+                    continue;
+                };
                 let slot = free.pop().unwrap_or_else(|| {
                     peers.push(None);
                     peers.len() - 1
