@@ -162,13 +162,33 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+type TokioTls = sockweave_tokio::WebSocket<sockweave_tokio::MaybeTls<tokio::net::TcpStream>>;
+
+/// A listener on a free port, and the acceptor for it.
+async fn tokio_listener(
+    setup: &Setup,
+) -> (tokio::net::TcpListener, u16, sockweave_tokio::TlsAcceptor) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (
+        listener,
+        port,
+        sockweave_tokio::TlsAcceptor::new(setup.server.clone()),
+    )
+}
+
+async fn tokio_connect(url: &str, ca_pem: &str) -> Result<TokioTls, Error> {
+    let config = client_config_with_ca_pem(ca_pem.as_bytes())?;
+    let request = ClientRequest::new(url)?;
+    let tls = sockweave_tokio::TlsConnector::rustls(config);
+    sockweave_tokio::connect_with(&request, Config::default(), &tls).await
+}
+
 #[test]
 fn tokio_echo_over_tls_both_ways() {
     let setup = setup();
     runtime().block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let acceptor = sockweave_tokio::TlsAcceptor::new(setup.server.clone());
+        let (listener, port, acceptor) = tokio_listener(&setup).await;
         let server = tokio::spawn(async move {
             let (stream, _) = listener.accept().await.unwrap();
             let mut ws = sockweave_tokio::accept(acceptor.accept(stream).await?).await?;
@@ -177,12 +197,8 @@ fn tokio_echo_over_tls_both_ways() {
             }
             Ok::<_, Error>(ws.close_event().cloned())
         });
-        let config = client_config_with_ca_pem(setup.certs.ca_pem.as_bytes()).unwrap();
-        let request = ClientRequest::new(&format!("wss://localhost:{port}/")).unwrap();
-        let tls = sockweave_tokio::TlsConnector::rustls(config);
-        let mut ws = sockweave_tokio::connect_with(&request, Config::default(), &tls)
-            .await
-            .unwrap();
+        let url = format!("wss://localhost:{port}/");
+        let mut ws = tokio_connect(&url, &setup.certs.ca_pem).await.unwrap();
         assert!(ws.get_ref().is_tls());
         for message in corpus() {
             ws.send(message.clone()).await.unwrap();
@@ -200,18 +216,13 @@ fn tokio_echo_over_tls_both_ways() {
 fn tokio_unknown_issuer_is_typed_on_both_ends() {
     let setup = setup();
     runtime().block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let acceptor = sockweave_tokio::TlsAcceptor::new(setup.server.clone());
+        let (listener, port, acceptor) = tokio_listener(&setup).await;
         let server = tokio::spawn(async move {
             let (stream, _) = listener.accept().await.unwrap();
             acceptor.accept(stream).await.map(|_| ())
         });
         let other_ca = TestCerts::localhost().ca_pem;
-        let config = client_config_with_ca_pem(other_ca.as_bytes()).unwrap();
-        let request = ClientRequest::new(&format!("wss://127.0.0.1:{port}/")).unwrap();
-        let tls = sockweave_tokio::TlsConnector::rustls(config);
-        let result = sockweave_tokio::connect_with(&request, Config::default(), &tls).await;
+        let result = tokio_connect(&format!("wss://127.0.0.1:{port}/"), &other_ca).await;
         assert_eq!(tls_kind(result), TlsErrorKind::UnknownIssuer);
         assert_eq!(tls_kind(server.await.unwrap()), TlsErrorKind::PeerRejected);
     });

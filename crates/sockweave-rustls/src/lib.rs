@@ -50,6 +50,14 @@ pub fn client_config() -> Result<Arc<ClientConfig>, TlsError> {
     Ok(CONFIG.get_or_init(|| config).clone())
 }
 
+/// `config` if given, else [`client_config`]: what a connector without a
+/// config of its own uses.
+pub fn client_config_or_default(
+    config: Option<&Arc<ClientConfig>>,
+) -> Result<Arc<ClientConfig>, TlsError> {
+    config.cloned().map_or_else(client_config, Ok)
+}
+
 #[allow(unused_mut)]
 fn default_roots() -> Result<RootCertStore, TlsError> {
     let mut roots = RootCertStore::empty();
@@ -199,14 +207,6 @@ pub fn map_handshake_error(e: io::Error) -> Error {
         )),
         _ => map_io_error(e),
     }
-}
-
-/// The error for a `wss://` URL when the adapter was built without TLS.
-pub fn unsupported() -> TlsError {
-    TlsError::new(
-        TlsErrorKind::Unsupported,
-        "wss:// needs the adapter's rustls feature",
-    )
 }
 
 #[cfg(test)]

@@ -142,10 +142,7 @@ impl TlsConnector {
         }
         #[cfg(feature = "rustls")]
         {
-            let config = match &self.config {
-                Some(config) => config.clone(),
-                None => sockweave_rustls::client_config()?,
-            };
+            let config = sockweave_rustls::client_config_or_default(self.config.as_ref())?;
             let name = sockweave_rustls::server_name(host)?;
             let conn = ClientConnection::new(config, name).map_err(sockweave_rustls::tls_error)?;
             let tls = handshake(StreamOwned::new(conn, stream), timeout)?;
@@ -154,10 +151,7 @@ impl TlsConnector {
         #[cfg(not(feature = "rustls"))]
         {
             let _ = (host, timeout);
-            Err(Error::Tls(sockweave::adapter::TlsError::new(
-                sockweave::adapter::TlsErrorKind::Unsupported,
-                "wss:// needs the rustls feature of sockweave-std",
-            )))
+            Err(sockweave::adapter::TlsError::unsupported("sockweave-std").into())
         }
     }
 }

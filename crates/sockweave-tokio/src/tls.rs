@@ -138,10 +138,7 @@ impl TlsConnector {
         }
         #[cfg(feature = "rustls")]
         {
-            let config = match &self.config {
-                Some(config) => config.clone(),
-                None => sockweave_rustls::client_config()?,
-            };
+            let config = sockweave_rustls::client_config_or_default(self.config.as_ref())?;
             let name = sockweave_rustls::server_name(host)?;
             let connect = tokio_rustls::TlsConnector::from(config).connect(name, stream);
             let tls = within(timeout, connect).await?;
@@ -150,10 +147,7 @@ impl TlsConnector {
         #[cfg(not(feature = "rustls"))]
         {
             let _ = (host, timeout);
-            Err(Error::Tls(sockweave::adapter::TlsError::new(
-                sockweave::adapter::TlsErrorKind::Unsupported,
-                "wss:// needs the rustls feature of sockweave-tokio",
-            )))
+            Err(sockweave::adapter::TlsError::unsupported("sockweave-tokio").into())
         }
     }
 }

@@ -151,6 +151,14 @@ impl TlsError {
         }
     }
 
+    /// The error for a `wss://` URL in an adapter built without TLS.
+    pub fn unsupported(adapter: &str) -> Self {
+        Self::new(
+            TlsErrorKind::Unsupported,
+            alloc::format!("wss:// needs the rustls feature of {adapter}"),
+        )
+    }
+
     /// What failed.
     pub fn kind(&self) -> TlsErrorKind {
         self.kind
