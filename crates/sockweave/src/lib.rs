@@ -101,6 +101,8 @@ extern crate std;
 
 #[cfg(feature = "std")]
 pub mod adapter;
+#[cfg(feature = "browser")]
+pub mod browser;
 pub mod close;
 pub mod config;
 mod connection;
