@@ -54,7 +54,7 @@ mod websocket;
 
 pub use sockweave::adapter::Error;
 pub use sockweave::{
-    self, Bytes, CloseCode, CloseEvent, Config, Event, Message, ServerPolicy, Text,
+    self, Bytes, CloseCode, CloseEvent, Config, Event, Message, ReadyState, ServerPolicy, Text,
 };
 #[cfg(feature = "rustls")]
 pub use sockweave_rustls as rustls;

@@ -49,13 +49,15 @@
 //! [`WriteHalf`] (a `Sink`), for two tasks. They share the connection under a
 //! mutex that is only held inside a poll, never across an `.await`.
 
+#[cfg(feature = "browser")]
+pub mod browser;
 mod split;
 mod tls;
 mod websocket;
 
 pub use sockweave::adapter::Error;
 pub use sockweave::{
-    self, Bytes, CloseCode, CloseEvent, Config, Event, Message, ServerPolicy, Text,
+    self, Bytes, CloseCode, CloseEvent, Config, Event, Message, ReadyState, ServerPolicy, Text,
 };
 #[cfg(feature = "rustls")]
 pub use sockweave_rustls as rustls;

@@ -1,0 +1,204 @@
+//! The browser-style interface against a sockweave echo server on loopback.
+
+use sockweave_tokio::browser::{BinaryType, BrowserEvent, MessageData, Options, WebSocket};
+use sockweave_tokio::{Config, ReadyState, ServerPolicy};
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// An echo server accepting `chat`, allowing only `https://good.example`
+/// as a browser Origin; the text `close:CODE:REASON` makes it close.
+async fn echo_server() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut policy = ServerPolicy::default();
+                policy.protocols = vec!["chat".into()];
+                policy.allowed_origins = Some(vec!["https://good.example".into()]);
+                let mut config = Config::default();
+                config.max_queued = 64 << 20;
+                let mut ws = sockweave_tokio::accept_with(stream, policy, config).await?;
+                while let Some(message) = ws.recv().await? {
+                    let command = match &message {
+                        sockweave_tokio::Message::Text(t) => t.as_str().strip_prefix("close:"),
+                        _ => None,
+                    };
+                    if let Some(command) = command {
+                        let (code, reason) = command.split_once(':').unwrap();
+                        ws.close(code.parse::<u16>().unwrap().into(), reason)
+                            .await?;
+                    } else {
+                        ws.send(message).await?;
+                    }
+                }
+                Ok::<_, sockweave_tokio::Error>(())
+            });
+        }
+    });
+    url
+}
+
+async fn events(ws: &mut WebSocket) -> Vec<BrowserEvent> {
+    let mut all = Vec::new();
+    while let Some(event) = tokio::time::timeout(Duration::from_secs(10), ws.next())
+        .await
+        .expect("events keep coming")
+    {
+        all.push(event);
+    }
+    all
+}
+
+#[tokio::test]
+async fn the_complete_example() {
+    let url = echo_server().await;
+    let mut socket = WebSocket::new(&url, &["chat"]).unwrap();
+    assert_eq!(socket.ready_state(), ReadyState::Connecting);
+    let mut log = Vec::new();
+    while let Some(event) = socket.next().await {
+        match event {
+            BrowserEvent::Open => {
+                assert_eq!(socket.protocol(), "chat");
+                socket.send("Hello Server! 𝄞").unwrap();
+            }
+            BrowserEvent::Message(m) => {
+                assert_eq!(m.origin, url.trim_end_matches('/'));
+                log.push(m.data);
+                socket.close(Some(1000), Some("Work complete")).unwrap();
+                assert_eq!(socket.ready_state(), ReadyState::Closing);
+            }
+            BrowserEvent::Error(e) => panic!("error {e:?}"),
+            BrowserEvent::Close(c) => {
+                assert_eq!((c.code.0, c.was_clean), (1000, true));
+            }
+        }
+    }
+    assert_eq!(socket.ready_state(), ReadyState::Closed);
+    assert!(matches!(&log[..], [MessageData::Text(t)] if t.as_str() == "Hello Server! 𝄞"));
+}
+
+#[tokio::test]
+async fn handlers_like_javascript() {
+    let url = echo_server().await;
+    let socket = WebSocket::new(&url, &[]).unwrap();
+    let (done, closed) = tokio::sync::oneshot::channel();
+    let mut done = Some(done);
+    let me = socket.clone();
+    socket.on_open(move || me.send(vec![1u8, 2, 3]).unwrap());
+    let me = socket.clone();
+    socket.on_message(move |m| {
+        assert!(matches!(&m.data, MessageData::Blob(b) if b.to_bytes()[..] == [1, 2, 3]));
+        me.close(Some(4000), Some("bye")).unwrap();
+    });
+    socket.on_error(|e| panic!("error {e:?}"));
+    socket.on_close(move |c| {
+        let _ = done.take().unwrap().send(c);
+    });
+    let close = tokio::time::timeout(Duration::from_secs(10), closed)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((close.code.0, close.was_clean), (4000, true));
+    socket.closed().await;
+}
+
+#[tokio::test]
+async fn server_initiated_close_arrives_with_code_and_reason() {
+    let url = echo_server().await;
+    let mut socket = WebSocket::new(&url, &[]).unwrap();
+    assert_eq!(socket.next().await, Some(BrowserEvent::Open));
+    socket.send("close:4001:server says bye").unwrap();
+    let all = events(&mut socket).await;
+    assert!(
+        matches!(&all[..], [BrowserEvent::Close(c)] if c.code.0 == 4001 && c.reason == "server says bye" && c.was_clean),
+        "{all:?}"
+    );
+}
+
+#[tokio::test]
+async fn refused_and_unreachable_are_error_then_1006() {
+    let url = echo_server().await;
+    let mut options = Options::default();
+    options
+        .headers
+        .push(("Origin".into(), "https://evil.example".into()));
+    let mut refused = WebSocket::with_options(&url, &[], options).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut unreachable = WebSocket::new(&format!("ws://127.0.0.1:{port}/"), &[]).unwrap();
+    for socket in [&mut refused, &mut unreachable] {
+        let all = events(socket).await;
+        assert!(
+            matches!(&all[..], [BrowserEvent::Error(_), BrowserEvent::Close(c)] if c.code.0 == 1006 && !c.was_clean),
+            "{all:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn close_while_connecting_fails_the_connection() {
+    let url = echo_server().await;
+    let mut socket = WebSocket::new(&url, &[]).unwrap();
+    socket.close(None, None).unwrap();
+    assert_eq!(socket.ready_state(), ReadyState::Closing);
+    let all = events(&mut socket).await;
+    assert!(
+        matches!(&all[..], [BrowserEvent::Error(None), BrowserEvent::Close(c)] if c.code.0 == 1006 && !c.was_clean),
+        "{all:?}"
+    );
+}
+
+#[tokio::test]
+async fn buffered_amount_rises_then_drains_and_binary_types_differ() {
+    let url = echo_server().await;
+    let mut socket = WebSocket::new(&url, &[]).unwrap();
+    assert_eq!(socket.next().await, Some(BrowserEvent::Open));
+    socket.set_binary_type(BinaryType::ArrayBuffer);
+    socket.send(vec![7u8; 16 << 20]).unwrap();
+    assert!(
+        socket.buffered_amount() > 0,
+        "16 MiB cannot be written at once"
+    );
+    let Some(BrowserEvent::Message(m)) = socket.next().await else {
+        panic!()
+    };
+    assert!(matches!(&m.data, MessageData::ArrayBuffer(b) if b.len() == 16 << 20));
+    assert_eq!(socket.buffered_amount(), 0);
+    socket.close(Some(1000), None).unwrap();
+    socket.send("after close").unwrap(); // dropped, counted
+    assert_eq!(socket.buffered_amount(), 11);
+    let all = events(&mut socket).await;
+    assert!(
+        matches!(&all[..], [BrowserEvent::Close(c)] if c.was_clean),
+        "{all:?}"
+    );
+}
+
+#[test]
+fn argument_errors_are_dom_exceptions() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        assert_eq!(
+            WebSocket::new("ftp://x/", &[]).err().unwrap().name(),
+            "SyntaxError"
+        );
+        assert_eq!(
+            WebSocket::new("ws://x/", &["a", "a"]).err().unwrap().name(),
+            "SyntaxError"
+        );
+        let socket = WebSocket::new("ws://127.0.0.1:9/", &[]).unwrap();
+        assert_eq!(socket.send("x").unwrap_err().name(), "InvalidStateError");
+        assert_eq!(
+            socket.close(Some(1001), None).unwrap_err().name(),
+            "InvalidAccessError"
+        );
+        assert_eq!(socket.url(), "ws://127.0.0.1:9/");
+    });
+}
