@@ -16,6 +16,7 @@ peers=("$@")
 [ ${#peers[@]} -gt 0 ] || peers=(python node)
 out="$PWD/target/interop"
 mkdir -p "$out"
+source tests/support.sh
 
 cargo build --release -q -p sockweave-cli --bin sockweave
 cargo build --release -q -p sockweave-tests --example interop_client --example gen_certs
@@ -25,11 +26,6 @@ client="$PWD/target/release/examples/interop_client"
 ca="$out/certs/ca.pem" cert="$out/certs/cert.pem" key="$out/certs/key.pem"
 
 # A fresh machine may lack the runtimes themselves.
-apt_install() {
-    local sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo=sudo
-    $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q "$@" >/dev/null
-}
 python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
 command -v npm >/dev/null || apt_install nodejs npm
 
@@ -51,33 +47,6 @@ peer_cmd() { # peer → the command that runs it
     esac
 }
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_port() {
-    for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
-    echo "nothing listens on port $1" >&2
-    return 1
-}
-
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT
-
-start() { # port, log, command... → runs it in the background until the port answers
-    local port=$1 log=$2
-    shift 2
-    "$@" >"$log" 2>&1 &
-    pids+=($!)
-    wait_port "$port"
-}
-
-status=0
-result() { # label, exit status
-    if [ "$2" -eq 0 ]; then echo "ok      $1"; else echo "FAILED  $1"; status=1; fi
-}
-
 for adapter in tokio std mio; do
     for scheme in ws wss; do
         tls=()
@@ -95,8 +64,7 @@ for adapter in tokio std mio; do
                 "$scheme://127.0.0.1:$small/" "${client_tls[@]}" || rc=$?
             result "$peer client -> sockweave serve --adapter $adapter ($scheme)" "$rc"
         done
-        cleanup
-        pids=()
+        stop_all
     done
 done
 
@@ -110,8 +78,7 @@ for peer in "${peers[@]}"; do
         rc=0
         timeout 120 "$client" "$scheme://127.0.0.1:$port/" "${client_tls[@]}" || rc=$?
         result "sockweave client -> $peer server ($scheme)" "$rc"
-        cleanup
-        pids=()
+        stop_all
     done
 done
 exit $status

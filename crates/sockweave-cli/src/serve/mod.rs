@@ -35,6 +35,9 @@ pub(crate) struct Args {
     /// Largest message accepted, in bytes (larger ones close with 1009).
     #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
     max_message: u64,
+    /// Close connections that receive nothing for this long (1001, "idle timeout").
+    #[arg(long, value_name = "SECONDS")]
+    idle_timeout: Option<f64>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -62,6 +65,11 @@ fn settings(args: &Args) -> Result<Settings, String> {
     config.max_message_len = args.max_message;
     config.max_frame_len = args.max_message;
     config.max_queued = (args.max_message as usize).saturating_mul(2);
+    if let Some(seconds) = args.idle_timeout {
+        let idle = std::time::Duration::try_from_secs_f64(seconds)
+            .map_err(|_| format!("--idle-timeout {seconds}: not a duration in seconds"))?;
+        config.idle_timeout = Some(idle);
+    }
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {
             Some(sockweave_rustls::server_config_from_files(cert, key).map_err(|e| e.to_string())?)

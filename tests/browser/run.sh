@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# A real browser against sockweave servers: headless Chromium (Debian's
+# package, installed here if missing) driven by playwright-core (npm ci from
+# the lock file), running the reference's JavaScript inside a page served
+# from loopback. Every adapter serves in turn.
+#
+#   tests/browser/run.sh [tokio] [std] [mio]      (default: all three)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+adapters=("$@")
+[ ${#adapters[@]} -gt 0 ] || adapters=(tokio std mio)
+out="$PWD/target/browser"
+mkdir -p "$out"
+source tests/support.sh
+
+[ -x /usr/bin/chromium ] || apt_install chromium
+command -v npm >/dev/null || apt_install nodejs npm
+(cd tests/browser && npm ci --silent --no-audit --no-fund)
+cargo build --release -q -p sockweave-cli --bin sockweave
+sockweave="$PWD/target/release/sockweave"
+
+for adapter in "${adapters[@]}"; do
+    echo_port=$(free_port)
+    start "$echo_port" "$out/echo-$adapter.log" \
+        "$sockweave" serve "127.0.0.1:$echo_port" --adapter "$adapter" --protocol chat
+    idle_port=$(free_port)
+    start "$idle_port" "$out/idle-$adapter.log" \
+        "$sockweave" serve "127.0.0.1:$idle_port" --adapter "$adapter" --idle-timeout 1
+    strict_port=$(free_port)
+    start "$strict_port" "$out/strict-$adapter.log" \
+        "$sockweave" serve "127.0.0.1:$strict_port" --adapter "$adapter" --allow-origin https://other.example
+    rc=0
+    timeout 300 node tests/browser/run.js "$adapter" "ws://127.0.0.1:$echo_port/" \
+        "ws://127.0.0.1:$idle_port/" "ws://127.0.0.1:$strict_port/" || rc=$?
+    [ "$rc" -eq 0 ] || status=1
+    stop_all
+done
+exit $status
