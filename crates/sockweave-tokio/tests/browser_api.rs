@@ -202,3 +202,104 @@ fn argument_errors_are_dom_exceptions() {
         assert_eq!(socket.url(), "ws://127.0.0.1:9/");
     });
 }
+
+mod reconnecting {
+    use super::*;
+    use sockweave_tokio::browser::{Reconnect, ReconnectEvent, ReconnectingWebSocket};
+
+    fn fast(max_attempts: u32) -> Reconnect {
+        let mut policy = Reconnect::default();
+        policy.initial_delay = Duration::from_millis(20);
+        policy.max_delay = Duration::from_millis(100);
+        policy.max_attempts = Some(max_attempts);
+        policy
+    }
+
+    /// Accepts connections; the first is dropped right after its handshake.
+    async fn flaky_server() -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("ws://{}/", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let mut first = true;
+            while let Ok((stream, _)) = listener.accept().await {
+                let mut ws = sockweave_tokio::accept(stream).await.unwrap();
+                if std::mem::take(&mut first) {
+                    drop(ws); // gone without a closing handshake
+                    continue;
+                }
+                tokio::spawn(async move {
+                    while let Ok(Some(message)) = ws.recv().await {
+                        let _ = ws.send(message).await;
+                    }
+                });
+            }
+        });
+        url
+    }
+
+    fn kinds(events: &[ReconnectEvent]) -> Vec<String> {
+        events
+            .iter()
+            .map(|e| match e {
+                ReconnectEvent::Socket(BrowserEvent::Open) => "open".into(),
+                ReconnectEvent::Socket(BrowserEvent::Message(_)) => "message".into(),
+                ReconnectEvent::Socket(BrowserEvent::Error(_)) => "error".into(),
+                ReconnectEvent::Socket(BrowserEvent::Close(c)) => format!("close {}", c.code),
+                ReconnectEvent::Reconnecting { attempt, delay } => {
+                    assert!(*delay <= Duration::from_millis(100));
+                    format!("reconnecting {attempt}")
+                }
+                ReconnectEvent::Reconnected { attempts } => format!("reconnected {attempts}"),
+                ReconnectEvent::GaveUp { attempts } => format!("gave up {attempts}"),
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn comes_back_after_a_drop_and_stops_when_closed() {
+        let url = flaky_server().await;
+        let mut ws = ReconnectingWebSocket::new(&url, &[], Options::default(), fast(5)).unwrap();
+        let mut seen = Vec::new();
+        while let Some(event) = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .unwrap()
+        {
+            let reopened = matches!(event, ReconnectEvent::Socket(BrowserEvent::Open))
+                && seen.iter().any(|e| matches!(e, ReconnectEvent::Reconnected { .. }));
+            let echoed = matches!(event, ReconnectEvent::Socket(BrowserEvent::Message(_)));
+            seen.push(event);
+            if reopened {
+                ws.send("back").unwrap();
+            }
+            if echoed {
+                ws.close(Some(1000), None).unwrap();
+            }
+        }
+        assert_eq!(
+            kinds(&seen),
+            ["open", "error", "close 1006", "reconnecting 1", "reconnected 1", "open", "message", "close 1000"]
+        );
+    }
+
+    #[tokio::test]
+    async fn gives_up_after_the_last_attempt() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let url = format!("ws://127.0.0.1:{port}/");
+        let mut ws = ReconnectingWebSocket::new(&url, &[], Options::default(), fast(2)).unwrap();
+        let mut seen = Vec::new();
+        while let Some(event) = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .unwrap()
+        {
+            seen.push(event);
+        }
+        assert_eq!(
+            kinds(&seen),
+            [
+                "error", "close 1006", "reconnecting 1",
+                "error", "close 1006", "reconnecting 2",
+                "error", "close 1006", "gave up 2"
+            ]
+        );
+    }
+}

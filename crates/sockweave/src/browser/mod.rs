@@ -29,9 +29,11 @@
 //! - the `error` event carries the cause when there is one.
 
 mod event;
+mod reconnect;
 mod rules;
 
 pub use event::{BinaryType, Blob, BrowserEvent, MessageData, MessageEvent};
+pub use reconnect::Reconnect;
 pub use rules::{DomException, MAX_REASON};
 
 use crate::config::Config;

@@ -131,6 +131,7 @@ pub struct Frame<'a> {
 
 /// Decodes a whole frame at the start of `buf`, unmasking its payload in
 /// place. Returns `Partial` until the whole frame is in `buf`.
+#[inline]
 pub fn decode_frame<'a>(
     buf: &'a mut [u8],
     rules: &DecodeRules,

@@ -26,10 +26,14 @@
 //! # }
 //! ```
 
+mod reconnecting;
+
+pub use reconnecting::{ReconnectEvent, ReconnectingWebSocket};
+
 use crate::tls::{MaybeTls, TlsConnector};
 use sockweave::browser as rules;
 pub use sockweave::browser::{
-    BinaryType, Blob, BrowserEvent, DomException, MessageData, MessageEvent,
+    BinaryType, Blob, BrowserEvent, DomException, MessageData, MessageEvent, Reconnect,
 };
 use sockweave::{BytesMut, CloseEvent, Config, Message, ReadyState};
 use std::collections::VecDeque;
