@@ -265,7 +265,9 @@ mod reconnecting {
             .unwrap()
         {
             let reopened = matches!(event, ReconnectEvent::Socket(BrowserEvent::Open))
-                && seen.iter().any(|e| matches!(e, ReconnectEvent::Reconnected { .. }));
+                && seen
+                    .iter()
+                    .any(|e| matches!(e, ReconnectEvent::Reconnected { .. }));
             let echoed = matches!(event, ReconnectEvent::Socket(BrowserEvent::Message(_)));
             seen.push(event);
             if reopened {
@@ -277,13 +279,26 @@ mod reconnecting {
         }
         assert_eq!(
             kinds(&seen),
-            ["open", "error", "close 1006", "reconnecting 1", "reconnected 1", "open", "message", "close 1000"]
+            [
+                "open",
+                "error",
+                "close 1006",
+                "reconnecting 1",
+                "reconnected 1",
+                "open",
+                "message",
+                "close 1000"
+            ]
         );
     }
 
     #[tokio::test]
     async fn gives_up_after_the_last_attempt() {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let url = format!("ws://127.0.0.1:{port}/");
         let mut ws = ReconnectingWebSocket::new(&url, &[], Options::default(), fast(2)).unwrap();
         let mut seen = Vec::new();
@@ -296,9 +311,15 @@ mod reconnecting {
         assert_eq!(
             kinds(&seen),
             [
-                "error", "close 1006", "reconnecting 1",
-                "error", "close 1006", "reconnecting 2",
-                "error", "close 1006", "gave up 2"
+                "error",
+                "close 1006",
+                "reconnecting 1",
+                "error",
+                "close 1006",
+                "reconnecting 2",
+                "error",
+                "close 1006",
+                "gave up 2"
             ]
         );
     }

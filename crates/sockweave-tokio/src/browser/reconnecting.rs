@@ -1,9 +1,9 @@
 //! A browser-style WebSocket that comes back after it is lost.
 
 use super::{BrowserEvent, DomException, Options, WebSocket};
+use sockweave::Message;
 use sockweave::ReadyState;
 use sockweave::browser::Reconnect;
-use sockweave::Message;
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::time::Duration;
@@ -115,8 +115,9 @@ impl ReconnectingWebSocket {
                     sleep.as_mut().await;
                     let protocols: Vec<&str> = self.protocols.iter().map(String::as_str).collect();
                     // The arguments passed the rules once; they still do.
-                    self.current = WebSocket::with_options(&self.url, &protocols, self.options.clone())
-                        .expect("the URL and protocols were accepted before");
+                    self.current =
+                        WebSocket::with_options(&self.url, &protocols, self.options.clone())
+                            .expect("the URL and protocols were accepted before");
                     self.state = State::Live;
                 }
                 State::Live => match self.current.next().await {
@@ -127,7 +128,8 @@ impl ReconnectingWebSocket {
                             });
                         }
                         self.attempt = 0;
-                        self.pending.push_back(ReconnectEvent::Socket(BrowserEvent::Open));
+                        self.pending
+                            .push_back(ReconnectEvent::Socket(BrowserEvent::Open));
                     }
                     Some(BrowserEvent::Close(close)) => {
                         self.pending
