@@ -17,7 +17,9 @@ source tests/support.sh
 command -v npm >/dev/null || apt_install nodejs npm
 (cd tests/browser && npm ci --silent --no-audit --no-fund)
 cargo build --release -q -p sockweave-cli --bin sockweave
+cargo build --release -q -p sockweave-tokio --example browser_complete
 sockweave="$PWD/target/release/sockweave"
+complete="$PWD/target/release/examples/browser_complete"
 
 for adapter in "${adapters[@]}"; do
     echo_port=$(free_port)
@@ -33,6 +35,10 @@ for adapter in "${adapters[@]}"; do
     timeout 300 node tests/browser/run.js "$adapter" "ws://127.0.0.1:$echo_port/" \
         "ws://127.0.0.1:$idle_port/" "ws://127.0.0.1:$strict_port/" || rc=$?
     [ "$rc" -eq 0 ] || status=1
+    # The reference's complete example, in Rust, against the same server.
+    rc=0
+    timeout 30 "$complete" "ws://127.0.0.1:$echo_port/" >"$out/complete-$adapter.log" 2>&1 || rc=$?
+    result "rust browser_complete -> $adapter" "$rc"
     stop_all
 done
 exit $status

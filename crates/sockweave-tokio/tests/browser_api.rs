@@ -324,3 +324,41 @@ mod reconnecting {
         );
     }
 }
+
+#[tokio::test]
+async fn keepalive_fails_a_silent_peer_after_the_pong_deadline() {
+    // A server that completes the handshake and then never reads again.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let ws = sockweave_tokio::accept(stream).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop(ws);
+    });
+    let mut options = Options::default();
+    options.config.keepalive = Some(sockweave_tokio::sockweave::Keepalive {
+        interval: Duration::from_millis(50),
+        timeout: Duration::from_millis(100),
+    });
+    let mut socket = WebSocket::with_options(&url, &[], options).unwrap();
+    let started = std::time::Instant::now();
+    let all = events(&mut socket).await;
+    assert!(
+        matches!(
+            &all[..],
+            [
+                BrowserEvent::Open,
+                BrowserEvent::Error(Some(sockweave_tokio::sockweave::Error::Timeout(
+                    sockweave_tokio::sockweave::Timeout::Pong
+                ))),
+                BrowserEvent::Close(c)
+            ] if c.code.0 == 1006 && !c.was_clean
+        ),
+        "{all:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the deadline, not the server, ended it"
+    );
+}

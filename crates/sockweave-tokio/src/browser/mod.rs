@@ -25,6 +25,81 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! ## The reference's examples, one by one
+//!
+//! Constructors — `new WebSocket(url)`, with one protocol, with several:
+//!
+//! ```no_run
+//! # use sockweave_tokio::browser::WebSocket;
+//! # async fn run() -> Result<(), sockweave_tokio::browser::DomException> {
+//! let plain = WebSocket::new("ws://localhost:8080", &[])?;
+//! let one = WebSocket::new("wss://example.com/socket", &["chat"])?;
+//! let several = WebSocket::new("wss://example.com/socket", &["chat", "superchat"])?;
+//! // http(s) URLs are accepted and mapped, as in browsers:
+//! assert_eq!(WebSocket::new("https://example.com", &[])?.url(), "wss://example.com/");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Sending text and binary — strings are text; `ArrayBuffer`, typed arrays
+//! and `Blob`s are all bytes in Rust:
+//!
+//! ```no_run
+//! # use sockweave_tokio::browser::WebSocket;
+//! # fn run(socket: &WebSocket) -> Result<(), sockweave_tokio::browser::DomException> {
+//! socket.send("Hello Server!")?;                         // text
+//! socket.send(vec![0u8, 1, 2, 3])?;                       // new Uint8Array([0, 1, 2, 3])
+//! let floats = [1.5f32, 2.5];
+//! let bytes: Vec<u8> = floats.iter().flat_map(|f| f.to_le_bytes()).collect();
+//! socket.send(bytes)?;                                    // new Float32Array([1.5, 2.5]).buffer
+//! socket.send(sockweave_tokio::Bytes::from_static(b"blob"))?; // new Blob(["blob"])
+//! println!("queued: {} bytes", socket.buffered_amount()); // socket.bufferedAmount
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Each event handler — `onopen`, `onmessage` (text, and binary with
+//! `binaryType`), `onerror`, `onclose`:
+//!
+//! ```no_run
+//! # use sockweave_tokio::browser::{BinaryType, MessageData, WebSocket};
+//! # async fn run() -> Result<(), sockweave_tokio::browser::DomException> {
+//! let socket = WebSocket::new("ws://localhost:8080", &[])?;
+//! socket.set_binary_type(BinaryType::ArrayBuffer);        // socket.binaryType = "arraybuffer"
+//! socket.on_open(|| println!("connected"));
+//! socket.on_message(|event| match &event.data {
+//!     MessageData::Text(text) => println!("text: {text}"),
+//!     MessageData::ArrayBuffer(bytes) => println!("{} bytes", bytes.len()),
+//!     MessageData::Blob(blob) => println!("blob of {} bytes", blob.len()),
+//! });
+//! socket.on_error(|cause| eprintln!("error: {cause:?}"));
+//! socket.on_close(|event| {
+//!     println!("closed: {} {:?} clean={}", event.code, event.reason, event.was_clean)
+//! });
+//! socket.closed().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The close variants — `close()`, `close(code)`, `close(code, reason)`,
+//! and what the rules refuse:
+//!
+//! ```no_run
+//! # use sockweave_tokio::browser::WebSocket;
+//! # fn run(socket: &WebSocket) -> Result<(), sockweave_tokio::browser::DomException> {
+//! socket.close(None, None)?;                              // socket.close()
+//! socket.close(Some(1000), None)?;                        // socket.close(1000)
+//! socket.close(Some(4000), Some("Work complete"))?;       // socket.close(4000, "Work complete")
+//! assert_eq!(socket.close(Some(1001), None).unwrap_err().name(), "InvalidAccessError");
+//! let long = "x".repeat(124);
+//! assert_eq!(socket.close(None, Some(&long)).unwrap_err().name(), "SyntaxError");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The complete example is `examples/browser_complete.rs`; tests/browser
+//! runs it against `sockweave serve` on every adapter.
 
 mod reconnecting;
 
