@@ -106,12 +106,11 @@ mod reconnecting;
 pub use reconnecting::{ReconnectEvent, ReconnectingWebSocket};
 
 use crate::tls::{MaybeTls, TlsConnector};
-use sockweave::browser as rules;
+use sockweave::browser::{self as rules, Inbox};
 pub use sockweave::browser::{
     BinaryType, Blob, BrowserEvent, DomException, MessageData, MessageEvent, Reconnect,
 };
 use sockweave::{BytesMut, CloseEvent, Config, Message, ReadyState};
-use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::io::IoSlice;
 use std::pin::Pin;
@@ -151,21 +150,10 @@ impl Default for Options {
     }
 }
 
-type Handler<T> = Option<Box<dyn FnMut(T) + Send>>;
-
-#[derive(Default)]
-struct Handlers {
-    open: Handler<()>,
-    message: Handler<MessageEvent>,
-    error: Handler<Option<sockweave::Error>>,
-    close: Handler<CloseEvent>,
-}
-
 struct Shared {
     ws: rules::WebSocket,
     start: tokio::time::Instant,
-    events: VecDeque<BrowserEvent>,
-    handlers: Handlers,
+    inbox: Inbox,
     app: Option<Waker>,
     driver: Option<Waker>,
     /// The task has ended: no event will follow those queued.
@@ -207,8 +195,7 @@ impl WebSocket {
         let shared = Arc::new(Mutex::new(Shared {
             ws,
             start,
-            events: VecDeque::new(),
-            handlers: Handlers::default(),
+            inbox: Inbox::new(EVENT_WINDOW),
             app: None,
             driver: None,
             finished: false,
@@ -281,7 +268,7 @@ impl WebSocket {
 
     fn poll_next_event(&self, cx: &mut Context<'_>) -> Poll<Option<BrowserEvent>> {
         let mut shared = self.lock();
-        if let Some(event) = shared.events.pop_front() {
+        if let Some(event) = shared.inbox.pop() {
             // Room in the window: the task may read again.
             wake(&mut shared.driver);
             return Poll::Ready(Some(event));
@@ -295,23 +282,23 @@ impl WebSocket {
 
     /// `onopen`: called from the socket's task; the event no longer
     /// appears in [`WebSocket::next`].
-    pub fn on_open(&self, mut handler: impl FnMut() + Send + 'static) {
-        self.lock().handlers.open = Some(Box::new(move |()| handler()));
+    pub fn on_open(&self, handler: impl FnMut() + Send + 'static) {
+        self.lock().inbox.on_open(handler);
     }
 
     /// `onmessage`.
     pub fn on_message(&self, handler: impl FnMut(MessageEvent) + Send + 'static) {
-        self.lock().handlers.message = Some(Box::new(handler));
+        self.lock().inbox.on_message(handler);
     }
 
     /// `onerror`.
     pub fn on_error(&self, handler: impl FnMut(Option<sockweave::Error>) + Send + 'static) {
-        self.lock().handlers.error = Some(Box::new(handler));
+        self.lock().inbox.on_error(handler);
     }
 
     /// `onclose`.
     pub fn on_close(&self, handler: impl FnMut(CloseEvent) + Send + 'static) {
-        self.lock().handlers.close = Some(Box::new(handler));
+        self.lock().inbox.on_close(handler);
     }
 
     /// Waits until the socket is CLOSED and its task has ended (for
@@ -348,52 +335,28 @@ impl Shared {
         sockweave::Instant::from_elapsed(self.start.elapsed())
     }
 
-    /// Takes the core's events into the window, or into `dispatch` for
-    /// those with a handler. Returns whether the core has no more.
+    /// Takes the core's events into the inbox (or `dispatch`, for those a
+    /// handler takes), waking the application. Returns whether the core has
+    /// no more.
     fn take_events(&mut self, dispatch: &mut Vec<BrowserEvent>) -> bool {
-        while self.events.len() < EVENT_WINDOW {
-            let Some(event) = self.ws.poll_event() else {
-                return true;
-            };
-            let handled = match &event {
-                BrowserEvent::Open => self.handlers.open.is_some(),
-                BrowserEvent::Message(_) => self.handlers.message.is_some(),
-                BrowserEvent::Error(_) => self.handlers.error.is_some(),
-                BrowserEvent::Close(_) => self.handlers.close.is_some(),
-            };
-            if handled {
-                dispatch.push(event);
-            } else {
-                self.events.push_back(event);
-                wake(&mut self.app);
-            }
+        let was_empty = self.inbox.is_empty();
+        let drained = self.inbox.fill(&mut self.ws, dispatch);
+        if was_empty && !self.inbox.is_empty() {
+            wake(&mut self.app);
         }
-        false
+        drained
     }
 }
 
-/// Calls the handler `pick` selects, without holding the lock (handlers
+/// Runs the handlers for `events`, without holding the lock (handlers
 /// send and close through their own clone of the socket).
-fn call<T>(shared: &Mutex<Shared>, pick: fn(&mut Handlers) -> &mut Handler<T>, arg: T) {
-    let Some(mut handler) = pick(&mut lock(shared).handlers).take() else {
-        return;
-    };
-    handler(arg);
-    let mut guard = lock(shared);
-    let slot = pick(&mut guard.handlers);
-    if slot.is_none() {
-        *slot = Some(handler);
-    }
-}
-
 fn dispatch(shared: &Mutex<Shared>, events: Vec<BrowserEvent>) {
     for event in events {
-        match event {
-            BrowserEvent::Open => call(shared, |h| &mut h.open, ()),
-            BrowserEvent::Message(m) => call(shared, |h| &mut h.message, m),
-            BrowserEvent::Error(e) => call(shared, |h| &mut h.error, e),
-            BrowserEvent::Close(c) => call(shared, |h| &mut h.close, c),
-        }
+        let Some(mut handler) = lock(shared).inbox.take_handler(&event) else {
+            continue;
+        };
+        handler.call(event);
+        lock(shared).inbox.put_back(handler);
     }
 }
 
@@ -456,7 +419,7 @@ async fn drive(shared: Arc<Mutex<Shared>>, options: Options) {
         // The window is full: wait for the application to take some.
         poll_fn(|cx| {
             let mut guard = lock(&shared);
-            if guard.events.len() < EVENT_WINDOW {
+            if guard.inbox.has_room() {
                 return Poll::Ready(());
             }
             guard.driver = Some(cx.waker().clone());
@@ -467,7 +430,7 @@ async fn drive(shared: Arc<Mutex<Shared>>, options: Options) {
     let mut guard = lock(&shared);
     guard.finished = true;
     // Handlers often hold a clone of the socket: dropping them ends the cycle.
-    guard.handlers = Handlers::default();
+    guard.inbox.clear_handlers();
     wake(&mut guard.app);
 }
 
@@ -520,7 +483,7 @@ impl Driver {
             let drained = guard.take_events(&mut events);
             // Taking events can queue bytes (a close reply, a pong).
             progress |= !events.is_empty() || (guard.ws.wants_write() && !write_blocked);
-            if guard.events.len() < EVENT_WINDOW && guard.ws.wants_read() && !self.read_done {
+            if guard.inbox.has_room() && guard.ws.wants_read() && !self.read_done {
                 if self.input.capacity() - self.input.len() < READ_CHUNK {
                     self.input.reserve(READ_CHUNK);
                 }

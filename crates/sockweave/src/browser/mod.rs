@@ -29,10 +29,12 @@
 //! - the `error` event carries the cause when there is one.
 
 mod event;
+mod inbox;
 mod reconnect;
 mod rules;
 
 pub use event::{BinaryType, Blob, BrowserEvent, MessageData, MessageEvent};
+pub use inbox::{Handler, Inbox};
 pub use reconnect::Reconnect;
 pub use rules::{DomException, MAX_REASON};
 

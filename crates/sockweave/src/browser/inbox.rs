@@ -1,0 +1,168 @@
+//! Where events wait for the application: a bounded queue, and the
+//! `onopen` / `onmessage` / `onerror` / `onclose` handlers that take
+//! events instead. Adapters share it; they only add locking and I/O.
+
+use super::{BrowserEvent, MessageEvent, WebSocket};
+use crate::error::Error;
+use crate::event::CloseEvent;
+use alloc::boxed::Box;
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+
+type Callback<T> = Option<Box<dyn FnMut(T) + Send>>;
+
+/// One handler, taken out of the inbox to be called without a lock held
+/// (handlers usually send or close through the socket).
+pub struct Handler(Slot);
+
+enum Slot {
+    Open(Box<dyn FnMut(()) + Send>),
+    Message(Box<dyn FnMut(MessageEvent) + Send>),
+    Error(Box<dyn FnMut(Option<Error>) + Send>),
+    Close(Box<dyn FnMut(CloseEvent) + Send>),
+}
+
+impl Handler {
+    /// Calls the handler with `event` (which it was taken for).
+    pub fn call(&mut self, event: BrowserEvent) {
+        match (&mut self.0, event) {
+            (Slot::Open(f), BrowserEvent::Open) => f(()),
+            (Slot::Message(f), BrowserEvent::Message(m)) => f(m),
+            (Slot::Error(f), BrowserEvent::Error(e)) => f(e),
+            (Slot::Close(f), BrowserEvent::Close(c)) => f(c),
+            _ => debug_assert!(false, "a handler is only taken for its own kind"),
+        }
+    }
+}
+
+/// The events taken from a [`WebSocket`] and not yet read, at most
+/// `capacity` of them, and the handlers.
+pub struct Inbox {
+    events: VecDeque<BrowserEvent>,
+    capacity: usize,
+    open: Callback<()>,
+    message: Callback<MessageEvent>,
+    error: Callback<Option<Error>>,
+    close: Callback<CloseEvent>,
+}
+
+impl core::fmt::Debug for Inbox {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Inbox")
+            .field("events", &self.events.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Inbox {
+    /// An inbox holding up to `capacity` unread events: past that, the
+    /// adapter stops reading and the peer feels the backpressure.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            events: VecDeque::new(),
+            capacity: capacity.max(1),
+            open: None,
+            message: None,
+            error: None,
+            close: None,
+        }
+    }
+
+    /// Moves events from `ws` into the queue, or into `for_handlers` when a
+    /// handler takes them, until the queue is full. Returns whether `ws`
+    /// has no more events for now.
+    pub fn fill(&mut self, ws: &mut WebSocket, for_handlers: &mut Vec<BrowserEvent>) -> bool {
+        while self.has_room() {
+            let Some(event) = ws.poll_event() else {
+                return true;
+            };
+            if self.is_handled(&event) {
+                for_handlers.push(event);
+            } else {
+                self.events.push_back(event);
+            }
+        }
+        false
+    }
+
+    /// Whether the queue has room for another event.
+    pub fn has_room(&self) -> bool {
+        self.events.len() < self.capacity
+    }
+
+    /// Whether events wait to be read.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// The oldest unread event.
+    pub fn pop(&mut self) -> Option<BrowserEvent> {
+        self.events.pop_front()
+    }
+
+    fn is_handled(&self, event: &BrowserEvent) -> bool {
+        match event {
+            BrowserEvent::Open => self.open.is_some(),
+            BrowserEvent::Message(_) => self.message.is_some(),
+            BrowserEvent::Error(_) => self.error.is_some(),
+            BrowserEvent::Close(_) => self.close.is_some(),
+        }
+    }
+
+    /// `onopen`.
+    pub fn on_open(&mut self, mut f: impl FnMut() + Send + 'static) {
+        self.open = Some(Box::new(move |()| f()));
+    }
+
+    /// `onmessage`.
+    pub fn on_message(&mut self, f: impl FnMut(MessageEvent) + Send + 'static) {
+        self.message = Some(Box::new(f));
+    }
+
+    /// `onerror`.
+    pub fn on_error(&mut self, f: impl FnMut(Option<Error>) + Send + 'static) {
+        self.error = Some(Box::new(f));
+    }
+
+    /// `onclose`.
+    pub fn on_close(&mut self, f: impl FnMut(CloseEvent) + Send + 'static) {
+        self.close = Some(Box::new(f));
+    }
+
+    /// Takes out the handler for `event`'s kind, if one is set.
+    pub fn take_handler(&mut self, event: &BrowserEvent) -> Option<Handler> {
+        Some(Handler(match event {
+            BrowserEvent::Open => Slot::Open(self.open.take()?),
+            BrowserEvent::Message(_) => Slot::Message(self.message.take()?),
+            BrowserEvent::Error(_) => Slot::Error(self.error.take()?),
+            BrowserEvent::Close(_) => Slot::Close(self.close.take()?),
+        }))
+    }
+
+    /// Puts a handler back, unless the application set a new one meanwhile.
+    pub fn put_back(&mut self, handler: Handler) {
+        match handler.0 {
+            Slot::Open(f) => {
+                self.open.get_or_insert(f);
+            }
+            Slot::Message(f) => {
+                self.message.get_or_insert(f);
+            }
+            Slot::Error(f) => {
+                self.error.get_or_insert(f);
+            }
+            Slot::Close(f) => {
+                self.close.get_or_insert(f);
+            }
+        }
+    }
+
+    /// Drops every handler: they often hold a clone of the socket, and
+    /// once it is closed that cycle must end.
+    pub fn clear_handlers(&mut self) {
+        self.open = None;
+        self.message = None;
+        self.error = None;
+        self.close = None;
+    }
+}
