@@ -47,6 +47,8 @@
 //! shared under a mutex held only to move bytes in or out, never during a
 //! blocking read.
 
+#[cfg(feature = "browser")]
+pub mod browser;
 mod split;
 mod tls;
 mod transport;
