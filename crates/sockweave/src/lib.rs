@@ -106,6 +106,7 @@ pub mod browser;
 pub mod close;
 pub mod config;
 mod connection;
+pub mod deflate;
 pub mod error;
 pub mod event;
 pub mod frame;
