@@ -1,7 +1,12 @@
-//! permessage-deflate (RFC 7692): negotiation here; the codec and the
-//! data path follow.
+//! permessage-deflate (RFC 7692): negotiation (always), and the codec
+//! (feature `deflate`). The data path in `Connection` follows.
 
+#[cfg(feature = "deflate")]
+mod codec;
 mod params;
+
+#[cfg(feature = "deflate")]
+pub use codec::{Deflater, InflateError, Inflater, Level};
 
 pub use params::{
     Agreed, DeflateConfig, MIN_COMPRESS_WINDOW_BITS, NAME, Params, ParamsError, accept_offer,
