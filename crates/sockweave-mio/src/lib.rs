@@ -43,6 +43,14 @@
 //!
 //! Readiness is edge-triggered: `on_ready` reads and writes until the
 //! socket would block, as mio requires.
+//!
+//! ## wss://
+//!
+//! With the `rustls` feature, `TlsStream::server(socket, config)` (or
+//! `::client`) wraps rustls's own sans-IO connection around the socket and
+//! goes where the socket went: `WebSocket<TlsStream<TcpStream>>`. TLS
+//! records the socket did not take keep WRITABLE in [`WebSocket::interest`]
+//! until they are out. See the `mio_echo_server` example and docs/tls.md.
 
 #[cfg(feature = "rustls")]
 mod tls;

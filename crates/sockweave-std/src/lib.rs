@@ -46,6 +46,22 @@
 //! `TcpStream`, usable from two threads at once. The connection state is
 //! shared under a mutex held only to move bytes in or out, never during a
 //! blocking read.
+//!
+//! ## wss://
+//!
+//! With the `rustls` feature, [`connect`] takes `wss://` URLs (default
+//! roots with `webpki-roots` or `native-roots`; your own `ClientConfig`
+//! through [`connect_with`] and `TlsConnector::rustls`), and a server runs
+//! `TlsAcceptor::accept` on each socket before [`accept`]: `accept(acceptor.accept(stream)?)`.
+//! TLS failures are `Error::Tls` with a kind (unknown issuer, name
+//! mismatch, …). See docs/tls.md.
+//!
+//! ## The browser's interface
+//!
+//! With the `browser` feature (on by default), the `browser` module has the
+//! WHATWG `WebSocket`: `new(url, protocols)`, `send`, `close(code,
+//! reason)`, `ready_state`, `buffered_amount`, and open / message / error /
+//! close events. See docs/browser.md.
 
 #[cfg(feature = "browser")]
 pub mod browser;

@@ -48,6 +48,22 @@
 //! [`WebSocket::split`] gives a [`ReadHalf`] (a `Stream` of messages) and a
 //! [`WriteHalf`] (a `Sink`), for two tasks. They share the connection under a
 //! mutex that is only held inside a poll, never across an `.await`.
+//!
+//! ## wss://
+//!
+//! With the `rustls` feature, [`connect`] takes `wss://` URLs (default
+//! roots with `webpki-roots` or `native-roots`; your own `ClientConfig`
+//! through [`connect_with`] and `TlsConnector::rustls`), and a server runs
+//! `TlsAcceptor::accept` on each socket before [`accept`]: `accept(acceptor.accept(stream).await?)`.
+//! TLS failures are `Error::Tls` with a kind (unknown issuer, name
+//! mismatch, …). See docs/tls.md.
+//!
+//! ## The browser's interface
+//!
+//! With the `browser` feature (on by default), the `browser` module has the
+//! WHATWG `WebSocket`: `new(url, protocols)`, `send`, `close(code,
+//! reason)`, `ready_state`, `buffered_amount`, and open / message / error /
+//! close events. See docs/browser.md.
 
 #[cfg(feature = "browser")]
 pub mod browser;
