@@ -154,3 +154,63 @@ fn close_while_connecting_and_buffered_amount() {
         "{all:?}"
     );
 }
+
+#[test]
+fn reconnects_after_a_drop_and_stops_when_closed() {
+    use sockweave_std::browser::{Reconnect, ReconnectEvent, ReconnectingWebSocket};
+    // The first connection is dropped right after its handshake; later
+    // ones echo.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut ws) = sockweave_std::accept(stream.unwrap()) else {
+                continue;
+            };
+            if n == 0 {
+                continue; // dropped: no closing handshake
+            }
+            thread::spawn(move || {
+                while let Ok(Some(message)) = ws.recv() {
+                    let _ = ws.send(message);
+                }
+            });
+        }
+    });
+    let mut policy = Reconnect::default();
+    policy.initial_delay = Duration::from_millis(20);
+    policy.max_attempts = Some(3);
+    let mut ws = ReconnectingWebSocket::new(&url, &[], Options::default(), policy).unwrap();
+    let mut seen = Vec::new();
+    while let Some(event) = ws.next() {
+        match &event {
+            ReconnectEvent::Socket(BrowserEvent::Open) if seen.len() > 1 => {
+                ws.send("back").unwrap()
+            }
+            ReconnectEvent::Socket(BrowserEvent::Message(_)) => ws.close(Some(1000), None).unwrap(),
+            _ => {}
+        }
+        seen.push(match event {
+            ReconnectEvent::Socket(BrowserEvent::Open) => "open".to_string(),
+            ReconnectEvent::Socket(BrowserEvent::Message(_)) => "message".into(),
+            ReconnectEvent::Socket(BrowserEvent::Error(_)) => "error".into(),
+            ReconnectEvent::Socket(BrowserEvent::Close(c)) => format!("close {}", c.code),
+            ReconnectEvent::Reconnecting { attempt, .. } => format!("reconnecting {attempt}"),
+            ReconnectEvent::Reconnected { attempts } => format!("reconnected {attempts}"),
+            ReconnectEvent::GaveUp { attempts } => format!("gave up {attempts}"),
+        });
+    }
+    assert_eq!(
+        seen,
+        [
+            "open",
+            "error",
+            "close 1006",
+            "reconnecting 1",
+            "reconnected 1",
+            "open",
+            "message",
+            "close 1000"
+        ]
+    );
+}

@@ -103,12 +103,13 @@
 
 mod reconnecting;
 
-pub use reconnecting::{ReconnectEvent, ReconnectingWebSocket};
+pub use reconnecting::ReconnectingWebSocket;
 
 use crate::tls::{MaybeTls, TlsConnector};
 use sockweave::browser::{self as rules, Inbox};
 pub use sockweave::browser::{
     BinaryType, Blob, BrowserEvent, DomException, MessageData, MessageEvent, Reconnect,
+    ReconnectEvent,
 };
 use sockweave::{BytesMut, CloseEvent, Config, Message, ReadyState};
 use std::future::poll_fn;

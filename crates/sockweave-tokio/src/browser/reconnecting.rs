@@ -2,37 +2,9 @@
 
 use super::{BrowserEvent, DomException, Options, WebSocket};
 use sockweave::Message;
-use sockweave::ReadyState;
-use sockweave::browser::Reconnect;
+use sockweave::browser::{Reconnect, ReconnectEvent, Reconnector};
 use std::collections::VecDeque;
 use std::pin::Pin;
-use std::time::Duration;
-
-/// What a [`ReconnectingWebSocket`] reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReconnectEvent {
-    /// An event of the current connection (each connection has its own
-    /// open … close).
-    Socket(BrowserEvent),
-    /// The connection was lost; attempt `attempt` starts after `delay`.
-    Reconnecting {
-        /// 1 for the first attempt after a loss.
-        attempt: u32,
-        /// The wait before it, jitter included.
-        delay: Duration,
-    },
-    /// A new connection opened after `attempts` attempts; its `Open`
-    /// follows.
-    Reconnected {
-        /// How many attempts it took.
-        attempts: u32,
-    },
-    /// The policy's attempts are used up; nothing follows.
-    GaveUp {
-        /// How many attempts were made.
-        attempts: u32,
-    },
-}
 
 enum State {
     Live,
@@ -51,11 +23,8 @@ pub struct ReconnectingWebSocket {
     url: String,
     protocols: Vec<String>,
     options: Options,
-    policy: Reconnect,
+    reconnector: Reconnector,
     current: WebSocket,
-    attempt: u32,
-    ever_lost: bool,
-    closing: bool,
     state: State,
     pending: VecDeque<ReconnectEvent>,
 }
@@ -73,11 +42,8 @@ impl ReconnectingWebSocket {
             url: url.to_owned(),
             protocols: protocols.iter().map(|p| (*p).to_owned()).collect(),
             options,
-            policy,
+            reconnector: Reconnector::new(policy),
             current,
-            attempt: 0,
-            ever_lost: false,
-            closing: false,
             state: State::Live,
             pending: VecDeque::new(),
         })
@@ -96,7 +62,7 @@ impl ReconnectingWebSocket {
     /// Closes for good: no reconnection follows.
     pub fn close(&mut self, code: Option<u16>, reason: Option<&str>) -> Result<(), DomException> {
         self.current.close(code, reason)?;
-        self.closing = true;
+        self.reconnector.close();
         if matches!(self.state, State::Waiting(_)) {
             self.state = State::Done;
         }
@@ -122,12 +88,7 @@ impl ReconnectingWebSocket {
                 }
                 State::Live => match self.current.next().await {
                     Some(BrowserEvent::Open) => {
-                        if self.ever_lost {
-                            self.pending.push_back(ReconnectEvent::Reconnected {
-                                attempts: self.attempt,
-                            });
-                        }
-                        self.attempt = 0;
+                        self.pending.extend(self.reconnector.opened());
                         self.pending
                             .push_back(ReconnectEvent::Socket(BrowserEvent::Open));
                     }
@@ -146,26 +107,13 @@ impl ReconnectingWebSocket {
     /// The connection ended: wait and try again, unless the application
     /// closed it or the attempts are used up.
     fn lost(&mut self) {
-        if self.closing || self.current.ready_state() != ReadyState::Closed {
-            self.state = State::Done;
-            return;
-        }
-        self.ever_lost = true;
-        self.attempt += 1;
-        match self.policy.delay(self.attempt, rand::random::<f64>()) {
-            Some(delay) => {
-                self.pending.push_back(ReconnectEvent::Reconnecting {
-                    attempt: self.attempt,
-                    delay,
-                });
-                self.state = State::Waiting(Box::pin(tokio::time::sleep(delay)));
+        let next = self.reconnector.lost(rand::random::<f64>());
+        self.state = match next {
+            Some(ReconnectEvent::Reconnecting { delay, .. }) => {
+                State::Waiting(Box::pin(tokio::time::sleep(delay)))
             }
-            None => {
-                self.pending.push_back(ReconnectEvent::GaveUp {
-                    attempts: self.attempt - 1,
-                });
-                self.state = State::Done;
-            }
-        }
+            _ => State::Done,
+        };
+        self.pending.extend(next);
     }
 }

@@ -2,6 +2,7 @@
 //! jitter, a cap, and a limit on attempts. Sans-IO: the caller supplies
 //! the randomness and does the waiting.
 
+use super::BrowserEvent;
 use core::time::Duration;
 
 /// A reconnection policy. The delay before attempt `n` (1-based) is
@@ -60,9 +61,131 @@ impl Reconnect {
     }
 }
 
+/// What a reconnecting socket reports: its connections' events, and when
+/// it reconnects or gives up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReconnectEvent {
+    /// An event of the current connection (each connection has its own
+    /// open … close).
+    Socket(BrowserEvent),
+    /// The connection was lost; attempt `attempt` starts after `delay`.
+    Reconnecting {
+        /// 1 for the first attempt after a loss.
+        attempt: u32,
+        /// The wait before it, jitter included.
+        delay: Duration,
+    },
+    /// A new connection opened after `attempts` attempts; its `Open`
+    /// follows.
+    Reconnected {
+        /// How many attempts it took.
+        attempts: u32,
+    },
+    /// The policy's attempts are used up; nothing follows.
+    GaveUp {
+        /// How many attempts were made.
+        attempts: u32,
+    },
+}
+
+/// The reconnection state machine, sans-IO: adapters tell it when a
+/// connection opened or ended, and it says whether and when to connect
+/// again. Only connections the application did not close are retried, and
+/// the attempt count starts over after each open.
+#[derive(Debug, Clone)]
+pub struct Reconnector {
+    policy: Reconnect,
+    attempt: u32,
+    lost_before: bool,
+    closing: bool,
+}
+
+impl Reconnector {
+    /// A state machine for `policy`.
+    pub fn new(policy: Reconnect) -> Self {
+        Self {
+            policy,
+            attempt: 0,
+            lost_before: false,
+            closing: false,
+        }
+    }
+
+    /// The application closed the socket: no more attempts.
+    pub fn close(&mut self) {
+        self.closing = true;
+    }
+
+    /// Whether the application closed the socket.
+    pub fn is_closing(&self) -> bool {
+        self.closing
+    }
+
+    /// A connection opened; after a loss, that is a reconnection.
+    pub fn opened(&mut self) -> Option<ReconnectEvent> {
+        let attempts = core::mem::take(&mut self.attempt);
+        self.lost_before
+            .then_some(ReconnectEvent::Reconnected { attempts })
+    }
+
+    /// A connection ended. `random` is uniform in `[0, 1)`. Returns what to
+    /// report (`Reconnecting` with the wait, or `GaveUp`), or `None` when
+    /// the application closed it and nothing follows.
+    pub fn lost(&mut self, random: f64) -> Option<ReconnectEvent> {
+        if self.closing {
+            return None;
+        }
+        self.lost_before = true;
+        self.attempt += 1;
+        Some(match self.policy.delay(self.attempt, random) {
+            Some(delay) => ReconnectEvent::Reconnecting {
+                attempt: self.attempt,
+                delay,
+            },
+            None => ReconnectEvent::GaveUp {
+                attempts: self.attempt - 1,
+            },
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reconnector_counts_attempts_and_stops_when_closed() {
+        let policy = Reconnect {
+            max_attempts: Some(2),
+            ..Reconnect::default()
+        };
+        let mut r = Reconnector::new(policy);
+        assert_eq!(r.opened(), None, "the first open is no reconnection");
+        assert!(matches!(
+            r.lost(0.0),
+            Some(ReconnectEvent::Reconnecting { attempt: 1, .. })
+        ));
+        assert!(matches!(
+            r.lost(0.0),
+            Some(ReconnectEvent::Reconnecting { attempt: 2, .. })
+        ));
+        assert_eq!(
+            r.opened(),
+            Some(ReconnectEvent::Reconnected { attempts: 2 })
+        );
+        assert!(matches!(
+            r.lost(0.0),
+            Some(ReconnectEvent::Reconnecting { attempt: 1, .. })
+        ));
+        assert!(matches!(
+            r.lost(0.0),
+            Some(ReconnectEvent::Reconnecting { attempt: 2, .. })
+        ));
+        assert_eq!(r.lost(0.0), Some(ReconnectEvent::GaveUp { attempts: 2 }));
+        let mut r = Reconnector::new(policy);
+        r.close();
+        assert_eq!(r.lost(0.0), None);
+    }
 
     #[test]
     fn grows_caps_jitters_and_gives_up() {

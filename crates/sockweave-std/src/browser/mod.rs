@@ -24,11 +24,16 @@
 //! The socket thread reads with a short timeout so that what `send`
 //! queues goes out within [`POLL_INTERVAL`] even while nothing arrives.
 
+mod reconnecting;
+
+pub use reconnecting::ReconnectingWebSocket;
+
 use crate::tls::{MaybeTls, TlsConnector};
 use crate::transport::Transport;
 use sockweave::browser::{self as rules, Inbox};
 pub use sockweave::browser::{
-    BinaryType, Blob, BrowserEvent, DomException, MessageData, MessageEvent,
+    BinaryType, Blob, BrowserEvent, DomException, MessageData, MessageEvent, Reconnect,
+    ReconnectEvent,
 };
 use sockweave::{BytesMut, CloseEvent, Config, Message, ReadyState};
 use std::io::{ErrorKind, Write};
