@@ -68,9 +68,25 @@ impl ReconnectingWebSocket {
         Ok(())
     }
 
+    fn lost(&mut self) {
+        let next = self.reconnector.lost(rand::random::<f64>());
+        self.state = match next {
+            Some(ReconnectEvent::Reconnecting { delay, .. }) => {
+                State::Waiting(Instant::now() + delay)
+            }
+            _ => State::Done,
+        };
+        self.pending.extend(next);
+    }
+}
+
+/// Blocking iteration over the events, across reconnections.
+impl Iterator for ReconnectingWebSocket {
+    type Item = ReconnectEvent;
+
     /// The next event, waiting for it; `None` once closed for good or
     /// given up.
-    pub fn next(&mut self) -> Option<ReconnectEvent> {
+    fn next(&mut self) -> Option<ReconnectEvent> {
         loop {
             if let Some(event) = self.pending.pop_front() {
                 return Some(event);
@@ -102,16 +118,5 @@ impl ReconnectingWebSocket {
                 },
             }
         }
-    }
-
-    fn lost(&mut self) {
-        let next = self.reconnector.lost(rand::random::<f64>());
-        self.state = match next {
-            Some(ReconnectEvent::Reconnecting { delay, .. }) => {
-                State::Waiting(Instant::now() + delay)
-            }
-            _ => State::Done,
-        };
-        self.pending.extend(next);
     }
 }
