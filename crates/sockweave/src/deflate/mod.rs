@@ -1,14 +1,14 @@
 //! permessage-deflate (RFC 7692): negotiation (always), and the codec
-//! (feature `deflate`). The data path in `Connection` follows.
+//! (feature `deflate`), which `Connection` runs once it is negotiated.
 
 #[cfg(feature = "deflate")]
 mod codec;
 mod params;
 
 #[cfg(feature = "deflate")]
-pub use codec::{Deflater, InflateError, Inflater, Level};
+pub use codec::{Deflater, InflateError, Inflater};
 
 pub use params::{
-    Agreed, DeflateConfig, MIN_COMPRESS_WINDOW_BITS, NAME, Params, ParamsError, accept_offer,
-    check_response, offer,
+    Agreed, Compression, DeflateConfig, MIN_COMPRESS_WINDOW_BITS, NAME, Params, ParamsError,
+    accept_offer, check_response, offer,
 };

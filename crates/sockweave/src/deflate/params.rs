@@ -179,7 +179,35 @@ impl Params {
     }
 }
 
+/// Effort and memory of a compressor; whether idle state is freed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Compression {
+    /// zlib level 0–9: 1 is fastest, 6 zlib's default, 9 smallest output.
+    pub level: u8,
+    /// zlib memory level 1–9 (default 8): the size of the buffer of
+    /// symbols waiting for a block, 2^(mem_level+6) entries.
+    pub mem_level: u8,
+    /// Without context takeover, free a direction's zlib state after each
+    /// message instead of resetting it: an idle connection then holds none,
+    /// at the cost of allocating it for each compressed message.
+    pub release: bool,
+}
+
+impl Default for Compression {
+    fn default() -> Self {
+        Self {
+            level: 6,
+            mem_level: 8,
+            release: false,
+        }
+    }
+}
+
 /// What a server is willing to do; what a client asks for.
+///
+/// The presets trade memory per connection against compression ratio;
+/// docs/deflate.md gives the measured bytes of each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DeflateConfig {
@@ -193,12 +221,17 @@ pub struct DeflateConfig {
     /// with a 256-byte window).
     pub max_window_bits: u8,
     /// The window to ask of the peer's compressor (8–15); 15 asks nothing.
+    /// A server can only ask a client that offered `client_max_window_bits`.
     pub peer_max_window_bits: u8,
     /// Messages shorter than this are sent uncompressed.
     pub threshold: usize,
+    /// Level, memory level, and freeing idle state.
+    pub compression: Compression,
 }
 
 impl Default for DeflateConfig {
+    /// Best ratio: 32 KiB windows kept between messages both ways, as zlib
+    /// and most peers default to.
     fn default() -> Self {
         Self {
             no_context_takeover: false,
@@ -206,6 +239,36 @@ impl Default for DeflateConfig {
             max_window_bits: 15,
             peer_max_window_bits: 15,
             threshold: 32,
+            compression: Compression::default(),
+        }
+    }
+}
+
+impl DeflateConfig {
+    /// Smaller windows (4 KiB both ways, where the peer allows) and our
+    /// compressor freed between messages; the peer's window is kept, so
+    /// repeated content still compresses well inbound.
+    pub fn low_memory() -> Self {
+        Self {
+            no_context_takeover: true,
+            max_window_bits: 12,
+            peer_max_window_bits: 12,
+            compression: Compression {
+                mem_level: 5,
+                release: true,
+                ..Compression::default()
+            },
+            ..Self::default()
+        }
+    }
+
+    /// No context kept either way: each message compressed on its own and
+    /// no zlib state held between messages, the least memory per idle
+    /// connection; a client may still decline the server's request.
+    pub fn no_context() -> Self {
+        Self {
+            peer_no_context_takeover: true,
+            ..Self::low_memory()
         }
     }
 }
