@@ -42,6 +42,12 @@ pub struct Config {
     /// ([`crate::Event::Fragment`]) instead of whole ([`crate::Event::Message`]).
     /// The message limit still applies.
     pub streaming: bool,
+    /// permessage-deflate (default off). A client offers it; a server
+    /// accepts offers within it. Off by default for servers because each
+    /// connection that uses it holds zlib state (see
+    /// [`crate::deflate::DeflateConfig`]'s presets for the costs).
+    #[cfg(feature = "deflate")]
+    pub deflate: Option<crate::deflate::DeflateConfig>,
 }
 
 /// Keepalive: ping after `interval` without traffic from the peer, and
@@ -69,6 +75,8 @@ impl Default for Config {
             keepalive: None,
             idle_timeout: None,
             streaming: false,
+            #[cfg(feature = "deflate")]
+            deflate: None,
         }
     }
 }

@@ -13,7 +13,8 @@ use core::fmt;
 pub enum ProtocolError {
     /// An opcode reserved for future use (3–7, 11–15).
     ReservedOpcode(u8),
-    /// RSV bits set that no negotiated extension defines.
+    /// RSV bits set that no negotiated extension defines, or set where the
+    /// extension does not allow them (control frames, continuations).
     ReservedBits(u8),
     /// A control frame without FIN.
     FragmentedControl,
@@ -56,14 +57,25 @@ pub enum ProtocolError {
     CloseTooShort,
     /// A close reason that is not UTF-8.
     InvalidCloseReason,
+    /// A compressed message that would inflate past the message limit.
+    InflatedTooLarge {
+        /// Configured limit, in inflated bytes.
+        max: u64,
+    },
+    /// A compressed message that is not a valid deflate stream.
+    InvalidCompressedData,
 }
 
 impl ProtocolError {
     /// The close code this violation is answered with.
     pub fn close_code(&self) -> CloseCode {
         match self {
-            Self::InvalidUtf8 | Self::InvalidCloseReason => CloseCode::INVALID_PAYLOAD,
-            Self::FrameTooLarge { .. } | Self::MessageTooLarge { .. } => CloseCode::MESSAGE_TOO_BIG,
+            Self::InvalidUtf8 | Self::InvalidCloseReason | Self::InvalidCompressedData => {
+                CloseCode::INVALID_PAYLOAD
+            }
+            Self::FrameTooLarge { .. }
+            | Self::MessageTooLarge { .. }
+            | Self::InflatedTooLarge { .. } => CloseCode::MESSAGE_TOO_BIG,
             Self::TooManyFragments { .. } => CloseCode::POLICY_VIOLATION,
             _ => CloseCode::PROTOCOL_ERROR,
         }
@@ -75,7 +87,10 @@ impl fmt::Display for ProtocolError {
         match self {
             Self::ReservedOpcode(op) => write!(f, "reserved opcode {op:#x}"),
             Self::ReservedBits(bits) => {
-                write!(f, "reserved bits {bits:#05b} set without an extension")
+                write!(
+                    f,
+                    "reserved bits {bits:#05b} set where no extension defines them"
+                )
             }
             Self::FragmentedControl => f.write_str("fragmented control frame"),
             Self::ControlTooLong(len) => {
@@ -101,6 +116,13 @@ impl fmt::Display for ProtocolError {
             Self::InvalidCloseCode(code) => write!(f, "close code {code} may not be sent"),
             Self::CloseTooShort => f.write_str("close frame payload of one byte"),
             Self::InvalidCloseReason => f.write_str("close reason is not valid UTF-8"),
+            Self::InflatedTooLarge { max } => {
+                write!(
+                    f,
+                    "compressed message inflates past the limit of {max} bytes"
+                )
+            }
+            Self::InvalidCompressedData => f.write_str("compressed message is not valid deflate"),
         }
     }
 }

@@ -109,6 +109,7 @@ mod connection;
 pub mod deflate;
 pub mod error;
 pub mod event;
+mod extension;
 pub mod frame;
 pub mod handshake;
 pub mod mask;

@@ -30,6 +30,7 @@
 //! OPEN and a reply to that message goes out before the close frame, in
 //! the order a peer expects (Autobahn's strict cases check exactly this).
 
+mod negotiate;
 mod outbound;
 mod reader;
 
@@ -37,6 +38,7 @@ use crate::close::{CloseCode, MAX_REASON_LEN};
 use crate::config::Config;
 use crate::error::{Error, SendError, Timeout};
 use crate::event::{CloseEvent, Event, Open};
+use crate::extension::Extension;
 use crate::frame::{MAX_CONTROL_PAYLOAD, OpCode};
 use crate::handshake::{
     Accept, ClientHandshake, ClientRequest, HandshakeError, Reject, Request, ServerHandshake,
@@ -119,8 +121,11 @@ pub struct Connection {
     reader_done: bool,
     failed: bool,
     error: Option<Error>,
-    /// Kind of the message being sent in pieces, if any.
-    sending: Option<Kind>,
+    /// The negotiated extension, if any.
+    extension: Option<Box<dyn Extension>>,
+    /// Kind of the message being sent in pieces, if any, and whether the
+    /// extension transforms it.
+    sending: Option<(Kind, bool)>,
     /// Wire offsets of the ends of pongs queued and not yet written.
     pongs: VecDeque<u64>,
     /// The latest ping received while `MAX_UNWRITTEN_PONGS` pongs waited.
@@ -153,7 +158,8 @@ impl Connection {
         mut entropy: impl Entropy + 'static,
         now: Instant,
     ) -> Self {
-        let (handshake, bytes) = ClientHandshake::new(request, &mut entropy, &config);
+        let request = negotiate::with_offer(request, &config);
+        let (handshake, bytes) = ClientHandshake::new(&request, &mut entropy, &config);
         let mut conn = Self::with_phase(
             Role::Client,
             config,
@@ -224,6 +230,7 @@ impl Connection {
             reader_done: false,
             failed: false,
             error: None,
+            extension: None,
             sending: None,
             pongs: VecDeque::new(),
             pong_pending: None,
@@ -257,6 +264,11 @@ impl Connection {
                 Phase::Client(handshake) => match handshake.receive(input) {
                     Ok(None) => return,
                     Ok(Some(response)) => {
+                        if let Err(e) = self.start_extension(response.extensions.as_deref()) {
+                            self.report(Error::Handshake(e));
+                            self.finish(false);
+                            return;
+                        }
                         self.open(response.protocol, response.extensions);
                     }
                     Err(e) => {
@@ -287,7 +299,7 @@ impl Connection {
             }
         }
         while !self.reader_done {
-            match self.reader.next(input, now) {
+            match self.reader.next(input, now, self.extension.as_deref_mut()) {
                 Ok(Some(queued)) => {
                     // Nothing after a close frame is read (§5.5.1).
                     self.reader_done = matches!(queued, Queued::PeerClose(..));
@@ -368,7 +380,7 @@ impl Connection {
                         None if now >= self.last_received + keepalive.interval => {
                             let mask = self.mask_key();
                             self.out
-                                .push_frame(OpCode::Ping, true, Bytes::new(), mask, false);
+                                .push_frame(OpCode::Ping, (true, 0), Bytes::new(), mask, None);
                             self.ping_sent = Some(now);
                         }
                         _ => {}
@@ -397,9 +409,11 @@ impl Connection {
             return Err(SendError::Full(message));
         }
         let opcode = opcode_of(message.kind());
-        let mask = self.mask_key();
-        self.out
-            .push_frame(opcode, true, message.into_bytes(), mask, true);
+        let transform = self
+            .extension
+            .as_ref()
+            .is_some_and(|e| e.wants(message.len(), true));
+        self.push_data(opcode, true, transform, message.into_bytes());
         Ok(())
     }
 
@@ -413,18 +427,22 @@ impl Connection {
     ) -> Result<(), SendError> {
         let piece = piece.into();
         self.check_can_send()?;
-        let opcode = match self.sending {
-            None => opcode_of(piece.kind()),
-            Some(kind) if kind == piece.kind() => OpCode::Continuation,
+        let (opcode, transform) = match self.sending {
+            None => {
+                let transform = self
+                    .extension
+                    .as_ref()
+                    .is_some_and(|e| e.wants(piece.len(), last));
+                (opcode_of(piece.kind()), transform)
+            }
+            Some((kind, transform)) if kind == piece.kind() => (OpCode::Continuation, transform),
             Some(_) => return Err(SendError::FragmentOutOfOrder),
         };
         if !self.has_room(piece.len()) {
             return Err(SendError::Full(piece));
         }
-        self.sending = if last { None } else { Some(piece.kind()) };
-        let mask = self.mask_key();
-        self.out
-            .push_frame(opcode, last, piece.into_bytes(), mask, true);
+        self.sending = (!last).then_some((piece.kind(), transform));
+        self.push_data(opcode, last, transform, piece.into_bytes());
         Ok(())
     }
 
@@ -437,10 +455,10 @@ impl Connection {
         let mask = self.mask_key();
         self.out.push_frame(
             OpCode::Ping,
-            true,
+            (true, 0),
             Bytes::copy_from_slice(payload),
             mask,
-            false,
+            None,
         );
         Ok(())
     }
@@ -671,9 +689,47 @@ impl Connection {
         self.push(Event::Open(self.negotiated.clone()));
     }
 
-    fn respond(&mut self, request: &Request, accept: Accept) {
+    fn respond(&mut self, request: &Request, mut accept: Accept) {
+        let agreed = negotiate::accept(request, &mut accept, &self.config);
         self.out.push_raw(&request.accept(&accept));
+        if let Some(extension) = agreed {
+            self.set_extension(extension);
+        }
         self.open(accept.protocol, accept.extensions);
+    }
+
+    /// Client side: runs what the server's response selected.
+    fn start_extension(&mut self, selected: Option<&str>) -> Result<(), HandshakeError> {
+        if let Some(extension) = negotiate::check(selected, &self.config)? {
+            self.set_extension(extension);
+        }
+        Ok(())
+    }
+
+    fn set_extension(&mut self, extension: Box<dyn Extension>) {
+        self.reader.allow_rsv(extension.rsv());
+        self.extension = Some(extension);
+    }
+
+    /// Queues a data frame, through the extension when `transform`.
+    fn push_data(&mut self, opcode: OpCode, fin: bool, transform: bool, payload: Bytes) {
+        let mask = self.mask_key();
+        let amount = Some(payload.len());
+        match self.extension.as_mut().filter(|_| transform) {
+            Some(extension) => {
+                let mut out = alloc::vec::Vec::new();
+                extension.encode(&payload, fin, &mut out);
+                // RSV bits on the first frame of the message only.
+                let rsv = if opcode == OpCode::Continuation {
+                    0
+                } else {
+                    extension.rsv()
+                };
+                self.out
+                    .push_frame(opcode, (fin, rsv), out.into(), mask, amount);
+            }
+            None => self.out.push_frame(opcode, (fin, 0), payload, mask, amount),
+        }
     }
 
     fn refuse(&mut self, reject: &Reject, error: HandshakeError) {
@@ -713,7 +769,7 @@ impl Connection {
         }
         let mask = self.mask_key();
         self.out
-            .push_frame(OpCode::Close, true, payload.into(), mask, false);
+            .push_frame(OpCode::Close, (true, 0), payload.into(), mask, None);
         self.close_sent = Some(self.out.end());
         self.pong_pending = None;
         self.phase = Phase::Closing;
@@ -781,7 +837,7 @@ impl Connection {
         }
         let mask = self.mask_key();
         self.out
-            .push_frame(OpCode::Pong, true, payload, mask, false);
+            .push_frame(OpCode::Pong, (true, 0), payload, mask, None);
         self.pongs.push_back(self.out.end());
     }
 
@@ -822,5 +878,7 @@ fn truncate(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
+#[cfg(all(test, feature = "deflate"))]
+mod deflate_tests;
 #[cfg(test)]
 mod tests;

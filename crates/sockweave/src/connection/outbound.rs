@@ -28,11 +28,15 @@ pub(super) struct Outbound {
     buffered: usize,
 }
 
-/// Where a data frame's payload lies on the wire.
+/// Where a data frame's payload lies on the wire, and the application
+/// bytes it carries.
 #[derive(Debug, Clone, Copy)]
 struct Mark {
     payload_start: u64,
     end: u64,
+    /// Application bytes, when they differ from the wire payload (an
+    /// extension transformed it): counted as sent when the frame is.
+    transformed: Option<usize>,
 }
 
 impl Outbound {
@@ -66,20 +70,22 @@ impl Outbound {
         self.queued_end += bytes.len() as u64;
     }
 
-    /// Queues one frame. `data` marks an application payload, counted in
-    /// `buffered_amount` until written.
+    /// Queues one frame. `data` is the application bytes it carries,
+    /// counted in `buffered_amount` until written (`None` for control
+    /// frames); it differs from the payload's length when an extension
+    /// transformed it.
     pub(super) fn push_frame(
         &mut self,
         opcode: OpCode,
-        fin: bool,
+        (fin, rsv): (bool, u8),
         payload: Bytes,
         mask: Option<[u8; 4]>,
-        data: bool,
+        data: Option<usize>,
     ) {
         let payload_len = payload.len();
         let header = FrameHeader {
             fin,
-            rsv: 0,
+            rsv,
             opcode,
             mask,
             payload_len: payload_len as u64,
@@ -107,12 +113,24 @@ impl Outbound {
         }
         let end = start + (head_len + payload_len) as u64;
         self.queued_end = end;
-        if data && payload_len > 0 {
-            self.marks.push_back(Mark {
-                payload_start: start + head_len as u64,
-                end,
-            });
-            self.buffered += payload_len;
+        match data {
+            Some(amount) if amount == payload_len && amount > 0 => {
+                self.marks.push_back(Mark {
+                    payload_start: start + head_len as u64,
+                    end,
+                    transformed: None,
+                });
+                self.buffered += amount;
+            }
+            Some(amount) if amount != payload_len => {
+                self.marks.push_back(Mark {
+                    payload_start: start + head_len as u64,
+                    end,
+                    transformed: Some(amount),
+                });
+                self.buffered += amount;
+            }
+            _ => {}
         }
     }
 
@@ -150,8 +168,10 @@ impl Outbound {
         while let Some(mark) = self.marks.front().copied() {
             let from = before.max(mark.payload_start);
             let to = self.written.min(mark.end);
-            if to > from {
-                self.buffered -= (to - from) as usize;
+            match mark.transformed {
+                None if to > from => self.buffered -= (to - from) as usize,
+                Some(amount) if self.written >= mark.end => self.buffered -= amount,
+                _ => {}
             }
             if self.written >= mark.end {
                 self.marks.pop_front();
@@ -180,12 +200,18 @@ mod tests {
         let mut out = Outbound::default();
         out.push_frame(
             OpCode::Binary,
-            true,
+            (true, 0),
             Bytes::from_static(&[1; 10]),
             None,
-            true,
+            Some(10),
         );
-        out.push_frame(OpCode::Pong, true, Bytes::from_static(b"p"), None, false);
+        out.push_frame(
+            OpCode::Pong,
+            (true, 0),
+            Bytes::from_static(b"p"),
+            None,
+            None,
+        );
         assert_eq!((out.len(), out.buffered()), (15, 10));
         out.advance(1);
         assert_eq!(out.buffered(), 10, "header bytes are not application data");
@@ -199,8 +225,14 @@ mod tests {
     fn large_server_payloads_are_shared_not_copied() {
         let mut out = Outbound::default();
         let big = Bytes::from(alloc::vec![7u8; 5000]);
-        out.push_frame(OpCode::Binary, true, big.clone(), None, true);
-        out.push_frame(OpCode::Text, true, Bytes::from_static(b"hi"), None, true);
+        out.push_frame(OpCode::Binary, (true, 0), big.clone(), None, Some(5000));
+        out.push_frame(
+            OpCode::Text,
+            (true, 0),
+            Bytes::from_static(b"hi"),
+            None,
+            Some(2),
+        );
         let chunks: Vec<&[u8]> = out.chunks().collect();
         assert_eq!(chunks.len(), 3);
         assert_eq!(chunks[1].as_ptr(), big.as_ptr());
@@ -215,14 +247,33 @@ mod tests {
     }
 
     #[test]
+    fn transformed_frames_count_their_application_bytes_until_written() {
+        let mut out = Outbound::default();
+        // 100 application bytes compressed to 7, with RSV1.
+        out.push_frame(
+            OpCode::Text,
+            (true, 0b100),
+            Bytes::from_static(&[0; 7]),
+            None,
+            Some(100),
+        );
+        assert_eq!(drain(&out)[0], 0xc1);
+        assert_eq!(out.buffered(), 100);
+        out.advance(5);
+        assert_eq!(out.buffered(), 100);
+        out.advance(4);
+        assert_eq!(out.buffered(), 0);
+    }
+
+    #[test]
     fn client_frames_are_masked_in_the_queue() {
         let mut out = Outbound::default();
         out.push_frame(
             OpCode::Text,
-            true,
+            (true, 0),
             Bytes::from_static(b"Hello"),
             Some([0x37, 0xfa, 0x21, 0x3d]),
-            true,
+            Some(5),
         );
         assert_eq!(drain(&out), b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58");
     }

@@ -7,6 +7,11 @@
 //! `Bytes`, with no copy. Fragmented messages are appended to one buffer as
 //! their bytes arrive, so a fragment costs nothing but its payload. In
 //! streaming mode every piece is handed on as it arrives instead.
+//!
+//! A message whose first frame carries the negotiated extension's RSV bits
+//! goes through the extension piece by piece as it arrives (never in
+//! place); the message limit then applies to the restored bytes, and UTF-8
+//! is checked on them.
 
 use super::Queued;
 use crate::Role;
@@ -14,6 +19,7 @@ use crate::close;
 use crate::config::Config;
 use crate::error::ProtocolError;
 use crate::event::{Event, Fragment};
+use crate::extension::{Extension, wire_bound};
 use crate::frame::{DecodeRules, FrameHeader, OpCode, Status, decode_header};
 use crate::mask;
 use crate::message::{Kind, Message};
@@ -25,6 +31,9 @@ use bytes::{Buf, Bytes, BytesMut};
 #[derive(Debug)]
 pub(super) struct Reader {
     rules: DecodeRules,
+    /// The frame limit for frames the extension does not transform (the
+    /// rules allow transformed frames their larger wire bound).
+    max_frame: u64,
     max_message: u64,
     max_fragments: u32,
     streaming: bool,
@@ -54,12 +63,15 @@ struct InMessage {
     len: u64,
     fragments: u32,
     started: bool,
+    /// The extension restores its payload.
+    transformed: bool,
 }
 
 impl Reader {
     pub(super) fn new(role: Role, config: &Config) -> Self {
         Self {
             rules: DecodeRules::new(role, config.max_frame_len),
+            max_frame: config.max_frame_len,
             max_message: config.max_message_len,
             max_fragments: config.max_fragments,
             streaming: config.streaming,
@@ -71,6 +83,14 @@ impl Reader {
         }
     }
 
+    /// Accepts the RSV bits of a negotiated extension on the first frame
+    /// of a message, with room for transformed frames to be larger on the
+    /// wire than the frame limit.
+    pub(super) fn allow_rsv(&mut self, rsv: u8) {
+        self.rules.allowed_rsv = rsv;
+        self.rules.max_frame_len = wire_bound(self.max_frame);
+    }
+
     /// Takes the next item out of `input`, `None` when more bytes are needed.
     /// A close frame comes out as [`Queued::PeerClose`] stamped with `now`.
     #[inline]
@@ -78,6 +98,7 @@ impl Reader {
         &mut self,
         input: &mut BytesMut,
         now: Instant,
+        mut extension: Option<&mut (dyn Extension + 'static)>,
     ) -> Result<Option<Queued>, ProtocolError> {
         if let Some(item) = self.queued.take() {
             return Ok(Some(item));
@@ -141,7 +162,7 @@ impl Reader {
                 self.frame = None;
             }
             let last = frame_done && header.fin;
-            if let Some(item) = self.append(chunk, last)? {
+            if let Some(item) = self.append(chunk, last, extension.as_deref_mut())? {
                 return Ok(Some(item));
             }
             if !frame_done {
@@ -155,22 +176,27 @@ impl Reader {
     fn start_frame(&mut self, header: &FrameHeader) -> Result<bool, ProtocolError> {
         let len = header.payload_len;
         let kind = match header.opcode {
+            // Extension bits belong on the first frame of a message only.
+            _ if header.rsv != 0 && !matches!(header.opcode, OpCode::Text | OpCode::Binary) => {
+                return Err(ProtocolError::ReservedBits(header.rsv));
+            }
             OpCode::Continuation => {
-                let message = self
+                let transformed = self
                     .message
-                    .as_mut()
-                    .ok_or(ProtocolError::UnexpectedContinuation)?;
+                    .as_ref()
+                    .ok_or(ProtocolError::UnexpectedContinuation)?
+                    .transformed;
+                let (max_frame, max) = limits(transformed, self);
+                check_frame(len, max_frame)?;
+                let message = self.message.as_mut().expect("checked above");
                 if message.fragments >= self.max_fragments {
                     return Err(ProtocolError::TooManyFragments {
                         max: self.max_fragments,
                     });
                 }
                 let total = message.len.saturating_add(len);
-                if total > self.max_message {
-                    return Err(ProtocolError::MessageTooLarge {
-                        len: total,
-                        max: self.max_message,
-                    });
+                if total > max {
+                    return Err(ProtocolError::MessageTooLarge { len: total, max });
                 }
                 message.fragments += 1;
                 return Ok(false);
@@ -182,14 +208,14 @@ impl Reader {
         if self.message.is_some() {
             return Err(ProtocolError::ExpectedContinuation);
         }
-        if len > self.max_message {
-            return Err(ProtocolError::MessageTooLarge {
-                len,
-                max: self.max_message,
-            });
+        let transformed = header.rsv != 0;
+        let (max_frame, max) = limits(transformed, self);
+        check_frame(len, max_frame)?;
+        if len > max {
+            return Err(ProtocolError::MessageTooLarge { len, max });
         }
         self.utf8 = Validator::new();
-        if header.fin && !self.streaming {
+        if header.fin && !self.streaming && !transformed {
             return Ok(true);
         }
         self.message = Some(InMessage {
@@ -198,6 +224,7 @@ impl Reader {
             len: 0,
             fragments: 1,
             started: false,
+            transformed,
         });
         Ok(false)
     }
@@ -226,23 +253,43 @@ impl Reader {
     }
 
     /// Adds a piece of the message in progress; returns what is ready.
-    fn append(&mut self, chunk: BytesMut, last: bool) -> Result<Option<Queued>, ProtocolError> {
+    fn append(
+        &mut self,
+        chunk: BytesMut,
+        last: bool,
+        extension: Option<&mut (dyn Extension + 'static)>,
+    ) -> Result<Option<Queued>, ProtocolError> {
         let message = self
             .message
             .as_mut()
             .expect("a data frame outside in-place mode has a message");
         message.len += chunk.len() as u64;
-        if message.kind == Kind::Text {
-            self.utf8.feed(&chunk).map_err(invalid)?;
-            if last {
-                self.utf8.finish().map_err(invalid)?;
+        let text = message.kind == Kind::Text;
+        if message.transformed {
+            let extension = extension.expect("RSV bits are only allowed with an extension");
+            if self.streaming {
+                let mut restored = Vec::new();
+                extension.decode(&chunk, last, self.max_message, &mut restored)?;
+                if text {
+                    feed(&mut self.utf8, &restored, last)?;
+                }
+                return Ok(self.stream(Bytes::from(restored), last));
             }
+            let from = message.buf.len();
+            extension.decode(&chunk, last, self.max_message, &mut message.buf)?;
+            if text {
+                feed(&mut self.utf8, &message.buf[from..], last)?;
+            }
+        } else {
+            if text {
+                feed(&mut self.utf8, &chunk, last)?;
+            }
+            if self.streaming {
+                return Ok(self.stream(chunk.freeze(), last));
+            }
+            reserve_capped(&mut message.buf, chunk.len(), self.max_message);
+            message.buf.extend_from_slice(&chunk);
         }
-        if self.streaming {
-            return Ok(self.stream(chunk.freeze(), last));
-        }
-        reserve_capped(&mut message.buf, chunk.len(), self.max_message);
-        message.buf.extend_from_slice(&chunk);
         if !last {
             return Ok(None);
         }
@@ -326,6 +373,31 @@ fn utf8_width(lead: u8) -> usize {
         0xe0..=0xef => 3,
         _ => 4,
     }
+}
+
+/// The frame and message limits on wire bytes: transformed payloads may be
+/// somewhat larger than what they restore to (which is limited exactly).
+fn limits(transformed: bool, reader: &Reader) -> (u64, u64) {
+    if transformed {
+        (wire_bound(reader.max_frame), wire_bound(reader.max_message))
+    } else {
+        (reader.max_frame, reader.max_message)
+    }
+}
+
+fn check_frame(len: u64, max: u64) -> Result<(), ProtocolError> {
+    if len > max {
+        return Err(ProtocolError::FrameTooLarge { len, max });
+    }
+    Ok(())
+}
+
+fn feed(utf8: &mut Validator, bytes: &[u8], last: bool) -> Result<(), ProtocolError> {
+    utf8.feed(bytes).map_err(invalid)?;
+    if last {
+        utf8.finish().map_err(invalid)?;
+    }
+    Ok(())
 }
 
 fn invalid(_: Utf8Error) -> ProtocolError {

@@ -104,7 +104,10 @@ impl Deflater {
             // Sync flush: everything so far comes out, byte-aligned, ending
             // in an empty stored block (00 00 ff ff).
             let status = state.compress(input, &mut out[len..], DeflateFlush::SyncFlush);
-            debug_assert!(status.is_ok(), "deflate with valid parameters does not fail");
+            debug_assert!(
+                status.is_ok(),
+                "deflate with valid parameters does not fail"
+            );
             let consumed = (state.total_in() - before_in) as usize;
             let produced = (state.total_out() - before_out) as usize;
             out.truncate(len + produced);
@@ -218,9 +221,7 @@ impl Inflater {
         let bits = self.window_bits;
         let message_start = out.len() as u64 - self.produced.min(out.len() as u64);
         loop {
-            let state = self
-                .state
-                .get_or_insert_with(|| Inflate::new(false, bits));
+            let state = self.state.get_or_insert_with(|| Inflate::new(false, bits));
             // Room for at most one byte past the limit: enough to tell
             // "exactly the limit" from "over it", never more than a step.
             let allowed = (max + 1).saturating_sub(self.produced);
@@ -408,7 +409,14 @@ mod tests {
         // 1 MiB of zeros compresses to about 1 KiB; with context takeover
         // the same 1 MiB again compresses to the same bytes, so 1,024 of
         // them make one message that inflates to 1 GiB.
-        let mut d = Deflater::new(15, false, Compression { level: 9, ..Compression::default() });
+        let mut d = Deflater::new(
+            15,
+            false,
+            Compression {
+                level: 9,
+                ..Compression::default()
+            },
+        );
         let zeros = vec![0u8; 1 << 20];
         let mut first = Vec::new();
         d.compress(&zeros, false, &mut first);

@@ -3,6 +3,8 @@
 
 #[cfg(feature = "deflate")]
 mod codec;
+#[cfg(feature = "deflate")]
+pub(crate) mod extension;
 mod params;
 
 #[cfg(feature = "deflate")]

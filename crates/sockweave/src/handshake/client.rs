@@ -333,10 +333,11 @@ impl ClientHandshake {
                 ));
             }
         }
-        let extensions = single_value(&headers, "sec-websocket-extensions")
-            .ok()
-            .flatten()
-            .map(|e| String::from_utf8_lossy(e).into_owned());
+        // Every element of every Sec-WebSocket-Extensions line, in order.
+        let selected: Vec<String> = list_values(&headers, "sec-websocket-extensions")
+            .map(|e| String::from_utf8_lossy(e).into_owned())
+            .collect();
+        let extensions = (!selected.is_empty()).then(|| selected.join(", "));
         Ok(Response {
             protocol,
             extensions,

@@ -52,6 +52,9 @@ pub enum HandshakeError {
     UnexpectedProtocol(String),
     /// The server selected an extension we did not offer.
     UnexpectedExtension(String),
+    /// The server's permessage-deflate response is invalid or grants what
+    /// we did not ask for (RFC 7692 §7.1: the client fails).
+    InvalidExtension(crate::deflate::ParamsError),
     /// The transport closed before the handshake finished.
     Eof,
 }
@@ -118,6 +121,7 @@ impl fmt::Display for HandshakeError {
             Self::UnexpectedExtension(e) => {
                 write!(f, "server selected extension {e:?}, which was not offered")
             }
+            Self::InvalidExtension(e) => write!(f, "invalid extension response: {e}"),
             Self::Eof => f.write_str("connection closed during the opening handshake"),
         }
     }
