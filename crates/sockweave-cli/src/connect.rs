@@ -28,6 +28,9 @@ pub(crate) struct Args {
     /// can read and change the traffic).
     #[arg(long, conflicts_with = "ca")]
     insecure: bool,
+    /// Offer permessage-deflate (PRESET defaults to `default`).
+    #[arg(long, value_enum, value_name = "PRESET", num_args = 0..=1, default_missing_value = "default")]
+    deflate: Option<crate::deflate::Preset>,
 }
 
 pub(crate) fn run(args: Args) -> Outcome {
@@ -90,7 +93,8 @@ async fn connect(args: Args) -> Outcome {
         }
     };
     let _ = stream.set_nodelay(true);
-    let config = Config::default();
+    let mut config = Config::default();
+    config.deflate = args.deflate.map(crate::deflate::Preset::config);
     let tls = match connector(&args) {
         Ok(tls) => tls,
         Err(e) => {
@@ -126,6 +130,9 @@ async fn connect(args: Args) -> Outcome {
     };
     if let Some(protocol) = ws.connection().protocol() {
         eprintln!("sockweave: connected (protocol {protocol})");
+    }
+    if let Some(extensions) = ws.connection().extensions() {
+        eprintln!("sockweave: extensions {extensions}");
     }
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut stdout = tokio::io::stdout();

@@ -10,6 +10,7 @@
 //! - 5: TLS failed (untrusted or mismatched certificate, handshake)
 
 mod connect;
+mod deflate;
 mod insecure;
 mod serve;
 

@@ -38,6 +38,9 @@ pub(crate) struct Args {
     /// Close connections that receive nothing for this long (1001, "idle timeout").
     #[arg(long, value_name = "SECONDS")]
     idle_timeout: Option<f64>,
+    /// Accept permessage-deflate offers (off unless given; PRESET defaults to `default`).
+    #[arg(long, value_enum, value_name = "PRESET", num_args = 0..=1, default_missing_value = "default")]
+    deflate: Option<crate::deflate::Preset>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -70,6 +73,7 @@ fn settings(args: &Args) -> Result<Settings, String> {
             .map_err(|_| format!("--idle-timeout {seconds}: not a duration in seconds"))?;
         config.idle_timeout = Some(idle);
     }
+    config.deflate = args.deflate.map(crate::deflate::Preset::config);
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {
             Some(sockweave_rustls::server_config_from_files(cert, key).map_err(|e| e.to_string())?)
@@ -119,8 +123,14 @@ pub(crate) fn run(args: Args) -> Outcome {
     }
 }
 
-fn log_open(peer: impl Display, protocol: Option<&str>) {
-    let note = protocol.map_or_else(String::new, |p| format!(" (protocol {p})"));
+fn log_open(peer: impl Display, conn: &sockweave::Connection) {
+    let mut note = String::new();
+    if let Some(p) = conn.protocol() {
+        note.push_str(&format!(" (protocol {p})"));
+    }
+    if let Some(e) = conn.extensions() {
+        note.push_str(&format!(" (extensions {e})"));
+    }
     eprintln!("{peer} open{note}");
 }
 

@@ -106,7 +106,7 @@ fn serve_with<S: Read + Write + Source>(
                 match event {
                     Event::Open(_) => {
                         peer.open = true;
-                        log_open(peer.addr, peer.ws.connection().protocol());
+                        log_open(peer.addr, peer.ws.connection());
                     }
                     Event::Message(message) => {
                         let _ = peer.ws.send(message);

@@ -36,7 +36,7 @@ fn open(
 }
 
 fn echo(peer: SocketAddr, mut ws: WebSocket<MaybeTls<TcpStream>>) {
-    log_open(peer, ws.connection().protocol());
+    log_open(peer, ws.connection());
     loop {
         match ws.recv() {
             Ok(Some(message)) => {

@@ -41,7 +41,7 @@ async fn open(
 }
 
 async fn echo(peer: SocketAddr, mut ws: WebSocket<MaybeTls<TcpStream>>) {
-    log_open(peer, ws.connection().protocol());
+    log_open(peer, ws.connection());
     loop {
         match ws.recv().await {
             Ok(Some(message)) => {

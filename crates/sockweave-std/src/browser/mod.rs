@@ -64,7 +64,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self {
-            config: Config::default(),
+            config: rules::default_config(),
             headers: Vec::new(),
             tls: TlsConnector::default(),
             connect_timeout: Duration::from_secs(10),

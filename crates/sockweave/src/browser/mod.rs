@@ -52,8 +52,19 @@ use alloc::vec::Vec;
 use bytes::{Bytes, BytesMut};
 use rules::WsUrl;
 
+/// The configuration a browser connects with: the core's defaults, plus a
+/// permessage-deflate offer when the `deflate` feature is compiled in
+/// (browsers always offer it; the server decides).
+pub fn default_config() -> Config {
+    Config {
+        #[cfg(feature = "deflate")]
+        deflate: Some(crate::deflate::DeflateConfig::default()),
+        ..Config::default()
+    }
+}
+
 /// What else the constructor takes, beyond the URL and protocols.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Options {
     /// Limits and timers (streaming is always on underneath: see [`BinaryType`]).
@@ -61,6 +72,15 @@ pub struct Options {
     /// Extra request headers a browser would add itself: `Origin`,
     /// `Cookie`, `User-Agent`, `Authorization`.
     pub headers: Vec<(String, String)>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            config: default_config(),
+            headers: Vec::new(),
+        }
+    }
 }
 
 /// The WHATWG WebSocket over a sans-IO client connection.
