@@ -1,35 +1,47 @@
 //! The Autobahn|Testsuite client protocol over the tokio adapter:
-//! `tokio_autobahn_client [ws://127.0.0.1:9001] [agent]`.
+//! `tokio_autobahn_client [ws://127.0.0.1:9001] [agent] [--deflate]`
+//! (`--deflate` offers permessage-deflate).
 
 use sockweave_tokio::sockweave::ClientRequest;
+use sockweave_tokio::sockweave::deflate::DeflateConfig;
 use sockweave_tokio::{Config, Error, Message, WebSocket, client};
 use tokio::net::TcpStream;
 
-async fn open(url: &str) -> Result<WebSocket<TcpStream>, Error> {
+async fn open(url: &str, deflate: bool) -> Result<WebSocket<TcpStream>, Error> {
     let request = ClientRequest::new(url)?;
     let stream = TcpStream::connect((request.host.as_str(), request.port)).await?;
     stream.set_nodelay(true)?;
     let mut config = Config::default();
     config.max_queued = 32 << 20;
+    config.deflate = deflate.then(DeflateConfig::default);
     client(stream, &request, config).await
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    let base = std::env::args()
-        .nth(1)
+    let (flags, args): (Vec<String>, Vec<String>) =
+        std::env::args().skip(1).partition(|a| a.starts_with("--"));
+    let deflate = flags.iter().any(|f| f == "--deflate");
+    let base = args
+        .first()
+        .cloned()
         .unwrap_or_else(|| "ws://127.0.0.1:9001".into());
-    let agent = std::env::args()
-        .nth(2)
+    let agent = args
+        .get(1)
+        .cloned()
         .unwrap_or_else(|| "sockweave-tokio".into());
-    let mut ws = open(&format!("{base}/getCaseCount")).await?;
+    let mut ws = open(&format!("{base}/getCaseCount"), deflate).await?;
     let count: u32 = match ws.recv().await? {
         Some(Message::Text(text)) => text.parse().unwrap_or(0),
         _ => 0,
     };
     while ws.recv().await?.is_some() {}
     for case in 1..=count {
-        let mut ws = open(&format!("{base}/runCase?case={case}&agent={agent}")).await?;
+        let mut ws = open(
+            &format!("{base}/runCase?case={case}&agent={agent}"),
+            deflate,
+        )
+        .await?;
         // Failures are what many cases are about: the run goes on.
         while let Ok(Some(message)) = ws.recv().await {
             if ws.send(message).await.is_err() {
@@ -37,7 +49,7 @@ async fn main() -> Result<(), Error> {
             }
         }
     }
-    let mut ws = open(&format!("{base}/updateReports?agent={agent}")).await?;
+    let mut ws = open(&format!("{base}/updateReports?agent={agent}"), deflate).await?;
     while ws.recv().await?.is_some() {}
     Ok(())
 }

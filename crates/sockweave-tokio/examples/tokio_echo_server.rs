@@ -1,14 +1,20 @@
-//! Echo server on a multi-threaded tokio runtime: `tokio_echo_server [ADDR]`
-//! (default 127.0.0.1:9001). Echoes text and binary unchanged; a close is
-//! answered with the same code.
+//! Echo server on a multi-threaded tokio runtime:
+//! `tokio_echo_server [ADDR] [--deflate]` (default 127.0.0.1:9001). Echoes
+//! text and binary unchanged; a close is answered with the same code.
+//! `--deflate` accepts permessage-deflate offers.
 
+use sockweave_tokio::sockweave::deflate::DeflateConfig;
 use sockweave_tokio::{Config, ServerPolicy, accept_with};
 use tokio::net::TcpListener;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
+    let (flags, args): (Vec<String>, Vec<String>) =
+        std::env::args().skip(1).partition(|a| a.starts_with("--"));
+    let deflate = flags.iter().any(|f| f == "--deflate");
+    let addr = args
+        .first()
+        .cloned()
         .unwrap_or_else(|| "127.0.0.1:9001".into());
     let listener = TcpListener::bind(&addr).await?;
     eprintln!("tokio echo server on ws://{addr}");
@@ -18,6 +24,7 @@ async fn main() -> std::io::Result<()> {
         tokio::spawn(async move {
             let mut config = Config::default();
             config.max_queued = 32 << 20; // a 16 MiB echo fits whole
+            config.deflate = deflate.then(DeflateConfig::default);
             let mut ws = match accept_with(stream, ServerPolicy::default(), config).await {
                 Ok(ws) => ws,
                 Err(e) => return eprintln!("handshake: {e}"),

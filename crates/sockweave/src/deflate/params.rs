@@ -327,7 +327,11 @@ fn accept_params(offer: &Params, config: &DeflateConfig) -> Option<(String, Agre
     };
     let response = Params {
         server_no_context_takeover: offer.server_no_context_takeover || config.no_context_takeover,
-        client_no_context_takeover: config.peer_no_context_takeover,
+        // Echoed when offered: the client said it will not keep context
+        // anyway, and only an agreed reset lets us forget its window (the
+        // offer alone is a hint; Autobahn keeps context unless answered).
+        client_no_context_takeover: config.peer_no_context_takeover
+            || offer.client_no_context_takeover,
         server_max_window_bits: (server_window_bits < 15 || offer.server_max_window_bits.is_some())
             .then_some(server_window_bits),
         // Only when the offer allowed it (§7.1.2.2).
@@ -336,8 +340,7 @@ fn accept_params(offer: &Params, config: &DeflateConfig) -> Option<(String, Agre
     };
     let agreed = Agreed {
         server_no_context_takeover: response.server_no_context_takeover,
-        client_no_context_takeover: response.client_no_context_takeover
-            || offer.client_no_context_takeover,
+        client_no_context_takeover: response.client_no_context_takeover,
         server_window_bits,
         client_window_bits,
     };
@@ -470,6 +473,20 @@ mod tests {
             (15, 15)
         );
         assert!(accept_offer(["x-other", "permessage-deflate; bogus"], &config).is_none());
+    }
+
+    #[test]
+    fn a_client_no_context_takeover_offer_is_answered_so_both_ends_agree() {
+        // The offer alone is only a hint (§7.1.1.2): the server answers it,
+        // so the client must reset and the server may forget its window.
+        let config = DeflateConfig::default();
+        let offer = ["permessage-deflate; client_no_context_takeover; client_max_window_bits"];
+        let (response, agreed) = accept_offer(offer, &config).unwrap();
+        assert_eq!(response, "permessage-deflate; client_no_context_takeover");
+        assert!(agreed.client_no_context_takeover);
+        let (response, agreed) = accept_offer(["permessage-deflate"], &config).unwrap();
+        assert_eq!(response, "permessage-deflate");
+        assert!(!agreed.client_no_context_takeover);
     }
 
     #[test]
