@@ -5,6 +5,9 @@
 # usage: tests/autobahn/run.sh [PROFILE] [TARGET...]
 #   PROFILE  core (default: cases 1.*-10.*), fast, all, or case patterns
 #   TARGET   core (bare core over blocking sockets), std, tokio, mio   (default: all)
+# DEFLATE=1 runs the servers and clients with permessage-deflate on
+# (`--deflate`), for cases 12.* and 13.*; reports then go to
+# target/autobahn/<target>-deflate-{server,client}/.
 # Needs ../shared/autobahn beside the repository (it installs itself).
 # Reports: target/autobahn/<target>-{server,client}/.
 set -euo pipefail
@@ -15,6 +18,8 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(core std tokio mio)
 autobahn="${AUTOBAHN_DIR:-../shared/autobahn}"
 port="${AB_PORT:-9301}"
+flag="" suffix=""
+if [ "${DEFLATE:-0}" = 1 ]; then flag="--deflate" suffix="-deflate"; fi
 
 strict() { # report dir, label
     local total
@@ -33,16 +38,16 @@ for target in "${targets[@]}"; do
         *) echo "unknown target $target" >&2; exit 2 ;;
     esac
     cargo build --release -q -p "$package" --example "${target}_echo_server" --example "${target}_autobahn_client"
-    "./target/release/examples/${target}_echo_server" "127.0.0.1:$port" 2>/dev/null &
+    "./target/release/examples/${target}_echo_server" "127.0.0.1:$port" $flag 2>/dev/null &
     server=$!
     for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
-    OUTDIR="$PWD/target/autobahn/$target-server" AGENT="sockweave-$target" \
+    OUTDIR="$PWD/target/autobahn/$target$suffix-server" AGENT="sockweave-$target" \
         bash "$autobahn/test-server.sh" "127.0.0.1:$port" "$profile" >/dev/null || true
     kill "$server" 2>/dev/null || true
     wait "$server" 2>/dev/null || true
-    strict "target/autobahn/$target-server" "$target server" || status=1
-    OUTDIR="$PWD/target/autobahn/$target-client" \
-        bash "$autobahn/test-client.sh" "./target/release/examples/${target}_autobahn_client {url} sockweave-$target" "$profile" >/dev/null || true
-    strict "target/autobahn/$target-client" "$target client" || status=1
+    strict "target/autobahn/$target$suffix-server" "$target$suffix server" || status=1
+    OUTDIR="$PWD/target/autobahn/$target$suffix-client" \
+        bash "$autobahn/test-client.sh" "./target/release/examples/${target}_autobahn_client {url} sockweave-$target $flag" "$profile" >/dev/null || true
+    strict "target/autobahn/$target$suffix-client" "$target$suffix client" || status=1
 done
 exit $status

@@ -1,5 +1,5 @@
 //! The Autobahn|Testsuite client protocol, driven by the bare core over
-//! blocking sockets: `core_autobahn_client [ws://127.0.0.1:9001] [agent]`.
+//! blocking sockets: `core_autobahn_client [ws://127.0.0.1:9001] [agent] [--deflate]`.
 
 use sockweave::{ClientRequest, Config, Connection, Event, Instant, Message};
 use sockweave_tests::drive_blocking;
@@ -13,6 +13,10 @@ fn run(url: &str, mut on_message: impl FnMut(&mut Connection, Message)) -> std::
     stream.set_read_timeout(Some(Duration::from_millis(100)))?;
     let mut config = Config::default();
     config.max_queued = 64 << 20;
+    // `--deflate`: offer or accept permessage-deflate.
+    config.deflate = std::env::args()
+        .any(|a| a == "--deflate")
+        .then(sockweave::deflate::DeflateConfig::default);
     let mut conn = Connection::client(
         &request,
         config,
@@ -28,9 +32,11 @@ fn run(url: &str, mut on_message: impl FnMut(&mut Connection, Message)) -> std::
 
 fn main() -> std::io::Result<()> {
     let base = std::env::args()
+        .filter(|a| a != "--deflate")
         .nth(1)
         .unwrap_or_else(|| "ws://127.0.0.1:9001".into());
     let agent = std::env::args()
+        .filter(|a| a != "--deflate")
         .nth(2)
         .unwrap_or_else(|| "sockweave-core".into());
     let mut count = 0u32;

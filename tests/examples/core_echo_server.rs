@@ -10,6 +10,7 @@ use std::time::Duration;
 
 fn main() -> std::io::Result<()> {
     let addr = std::env::args()
+        .filter(|a| a != "--deflate")
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:9001".into());
     let listener = TcpListener::bind(&addr)?;
@@ -23,6 +24,10 @@ fn main() -> std::io::Result<()> {
                 .ok();
             let mut config = Config::default();
             config.max_queued = 64 << 20;
+            // `--deflate`: offer or accept permessage-deflate.
+            config.deflate = std::env::args()
+                .any(|a| a == "--deflate")
+                .then(sockweave::deflate::DeflateConfig::default);
             let mut conn = Connection::server(ServerPolicy::default(), config, Instant::ZERO);
             let result = drive_blocking(&mut conn, &mut stream, |conn, event| {
                 if let Event::Message(message) = event {

@@ -1,6 +1,6 @@
 //! The Autobahn|Testsuite client protocol over the mio adapter, one
 //! connection at a time on one `mio::Poll`:
-//! `mio_autobahn_client [ws://127.0.0.1:9001] [agent]`.
+//! `mio_autobahn_client [ws://127.0.0.1:9001] [agent] [--deflate]`.
 
 use mio::net::TcpStream;
 use mio::{Events, Poll, Token};
@@ -23,6 +23,10 @@ fn run(
     stream.set_nodelay(true)?;
     let mut config = Config::default();
     config.max_queued = 32 << 20;
+    // `--deflate`: offer or accept permessage-deflate.
+    config.deflate = std::env::args()
+        .any(|a| a == "--deflate")
+        .then(sockweave_mio::sockweave::deflate::DeflateConfig::default);
     let mut ws = WebSocket::client(stream, &request, config);
     ws.register(poll.registry(), Token(0))?;
     let mut events = Events::with_capacity(16);
@@ -51,9 +55,11 @@ fn run(
 
 fn main() -> std::io::Result<()> {
     let base = std::env::args()
+        .filter(|a| a != "--deflate")
         .nth(1)
         .unwrap_or_else(|| "ws://127.0.0.1:9001".into());
     let agent = std::env::args()
+        .filter(|a| a != "--deflate")
         .nth(2)
         .unwrap_or_else(|| "sockweave-mio".into());
     let mut poll = Poll::new()?;

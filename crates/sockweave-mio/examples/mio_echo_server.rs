@@ -1,5 +1,5 @@
 //! A single-threaded echo server: every connection on one `mio::Poll`.
-//! `mio_echo_server [ADDR] [CERT KEY]` (default 127.0.0.1:9001). Echoes
+//! `mio_echo_server [ADDR] [CERT KEY] [--deflate]` (default 127.0.0.1:9001). Echoes
 //! text and binary unchanged; a close is answered with the same code.
 //! Given a PEM certificate chain and key (and built with `--features
 //! rustls`), it serves wss:// through rustls's sans-IO connection.
@@ -16,7 +16,10 @@ use std::time::Instant;
 const LISTENER: Token = Token(usize::MAX);
 
 fn main() -> io::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<String> = std::env::args()
+        .filter(|a| a != "--deflate")
+        .skip(1)
+        .collect();
     let addr = args.first().map_or("127.0.0.1:9001", String::as_str);
     let listener = TcpListener::bind(addr.parse().expect("ADDR is host:port"))?;
     match (args.get(1), args.get(2)) {
@@ -51,6 +54,10 @@ fn serve<S: Read + Write + Source>(
 
     let mut config = Config::default();
     config.max_queued = 32 << 20; // a 16 MiB echo fits whole
+    // `--deflate`: offer or accept permessage-deflate.
+    config.deflate = std::env::args()
+        .any(|a| a == "--deflate")
+        .then(sockweave_mio::sockweave::deflate::DeflateConfig::default);
     let mut conns: Vec<Option<WebSocket<S>>> = Vec::new();
     let mut free: Vec<usize> = Vec::new();
     // Deadlines, lazily: an entry may be stale; on_timeout checks the real one.

@@ -1,5 +1,5 @@
 //! The Autobahn|Testsuite client protocol over the blocking adapter:
-//! `std_autobahn_client [ws://127.0.0.1:9001] [agent]`.
+//! `std_autobahn_client [ws://127.0.0.1:9001] [agent] [--deflate]`.
 
 use sockweave_std::sockweave::ClientRequest;
 use sockweave_std::{Config, Message, client};
@@ -11,14 +11,20 @@ fn open(url: &str) -> Result<sockweave_std::WebSocket<TcpStream>, sockweave_std:
     stream.set_nodelay(true)?;
     let mut config = Config::default();
     config.max_queued = 32 << 20;
+    // `--deflate`: offer or accept permessage-deflate.
+    config.deflate = std::env::args()
+        .any(|a| a == "--deflate")
+        .then(sockweave_std::sockweave::deflate::DeflateConfig::default);
     client(stream, &request, config)
 }
 
 fn main() -> Result<(), sockweave_std::Error> {
     let base = std::env::args()
+        .filter(|a| a != "--deflate")
         .nth(1)
         .unwrap_or_else(|| "ws://127.0.0.1:9001".into());
     let agent = std::env::args()
+        .filter(|a| a != "--deflate")
         .nth(2)
         .unwrap_or_else(|| "sockweave-std".into());
     let mut ws = open(&format!("{base}/getCaseCount"))?;

@@ -1,5 +1,5 @@
 //! The Autobahn|Testsuite client protocol over the tokio adapter:
-//! `tokio_autobahn_client [ws://127.0.0.1:9001] [agent] [--deflate]`
+//! `tokio_autobahn_client [ws://127.0.0.1:9001] [agent] [--deflate] [--deflate]`
 //! (`--deflate` offers permessage-deflate).
 
 use sockweave_tokio::sockweave::ClientRequest;
@@ -13,14 +13,20 @@ async fn open(url: &str, deflate: bool) -> Result<WebSocket<TcpStream>, Error> {
     stream.set_nodelay(true)?;
     let mut config = Config::default();
     config.max_queued = 32 << 20;
+    // `--deflate`: offer or accept permessage-deflate.
+    config.deflate = std::env::args()
+        .any(|a| a == "--deflate")
+        .then(sockweave_tokio::sockweave::deflate::DeflateConfig::default);
     config.deflate = deflate.then(DeflateConfig::default);
     client(stream, &request, config).await
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    let (flags, args): (Vec<String>, Vec<String>) =
-        std::env::args().skip(1).partition(|a| a.starts_with("--"));
+    let (flags, args): (Vec<String>, Vec<String>) = std::env::args()
+        .filter(|a| a != "--deflate")
+        .skip(1)
+        .partition(|a| a.starts_with("--"));
     let deflate = flags.iter().any(|f| f == "--deflate");
     let base = args
         .first()

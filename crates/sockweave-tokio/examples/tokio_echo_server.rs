@@ -1,5 +1,5 @@
 //! Echo server on a multi-threaded tokio runtime:
-//! `tokio_echo_server [ADDR] [--deflate]` (default 127.0.0.1:9001). Echoes
+//! `tokio_echo_server [ADDR] [--deflate] [--deflate]` (default 127.0.0.1:9001). Echoes
 //! text and binary unchanged; a close is answered with the same code.
 //! `--deflate` accepts permessage-deflate offers.
 
@@ -9,8 +9,10 @@ use tokio::net::TcpListener;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let (flags, args): (Vec<String>, Vec<String>) =
-        std::env::args().skip(1).partition(|a| a.starts_with("--"));
+    let (flags, args): (Vec<String>, Vec<String>) = std::env::args()
+        .filter(|a| a != "--deflate")
+        .skip(1)
+        .partition(|a| a.starts_with("--"));
     let deflate = flags.iter().any(|f| f == "--deflate");
     let addr = args
         .first()
@@ -24,6 +26,10 @@ async fn main() -> std::io::Result<()> {
         tokio::spawn(async move {
             let mut config = Config::default();
             config.max_queued = 32 << 20; // a 16 MiB echo fits whole
+            // `--deflate`: offer or accept permessage-deflate.
+            config.deflate = std::env::args()
+                .any(|a| a == "--deflate")
+                .then(sockweave_tokio::sockweave::deflate::DeflateConfig::default);
             config.deflate = deflate.then(DeflateConfig::default);
             let mut ws = match accept_with(stream, ServerPolicy::default(), config).await {
                 Ok(ws) => ws,
