@@ -1,9 +1,10 @@
 // Headless Chromium runs the reference's own JavaScript against sockweave
 // servers. Started by run.sh, which gives the servers' URLs:
 //
-//   node run.js ADAPTER ECHO_URL IDLE_URL STRICT_URL
+//   node run.js ADAPTER ECHO_URL DEFLATE_URL IDLE_URL STRICT_URL
 //
 // ECHO_URL: `sockweave serve --protocol chat` (16 MiB messages allowed).
+// DEFLATE_URL: the same with --deflate; every case runs against both.
 // IDLE_URL: the same with --idle-timeout 1 (the server closes: 1001).
 // STRICT_URL: the same with --allow-origin https://other.example (403).
 // Prints one line per case; exits 1 if any failed.
@@ -13,7 +14,7 @@
 const http = require('http');
 const { chromium } = require('playwright-core');
 
-const [adapter, echoUrl, idleUrl, strictUrl] = process.argv.slice(2);
+const [adapter, plainUrl, deflateUrl, idleUrl, strictUrl] = process.argv.slice(2);
 
 // Each case runs inside the page; `url`s come in `args`. They use only the
 // standard WebSocket API, as the reference's examples do.
@@ -103,7 +104,7 @@ const cases = {
     return risen > 0 && drained === 0 ? 'ok' : `rose to ${risen}, then ${drained}`;
   },
 
-  'subprotocol selection and the extensions value': async ({ echoUrl }) => {
+  'subprotocol selection and the extensions value': async ({ echoUrl, deflate }) => {
     const ws = await openSocket(echoUrl, ['superchat', 'chat']);
     const result = [ws.protocol, ws.extensions];
     ws.close();
@@ -118,8 +119,10 @@ const cases = {
     const plain = await openSocket(echoUrl);
     result.push(plain.protocol);
     plain.close();
-    // Chromium offers permessage-deflate; the server does not take it yet.
-    return JSON.stringify(result) === JSON.stringify(['chat', '', 1006, '']) ? 'ok' : JSON.stringify(result);
+    // Chromium always offers permessage-deflate; a server takes it only
+    // when configured to.
+    const want = ['chat', deflate ? 'permessage-deflate' : '', 1006, ''];
+    return JSON.stringify(result) === JSON.stringify(want) ? 'ok' : JSON.stringify(result);
   },
 
   "close(1000, 'Work complete') and close(4000, …) are clean": async ({ echoUrl }) => {
@@ -185,23 +188,26 @@ async function main() {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${server.address().port}/`);
     await page.evaluate(helpers);
-    for (const [name, run] of Object.entries(cases)) {
-      let result;
-      try {
-        // The function's source is evaluated in the page, where `openSocket`,
-        // `nextMessage`, `closeEvent` and `same` are the helpers above.
-        result = await Promise.race([
-          page.evaluate(`(${run})(${JSON.stringify({ echoUrl, idleUrl, strictUrl })})`),
-          new Promise((resolve) => setTimeout(() => resolve('timed out after 60 s'), 60000)),
-        ]);
-      } catch (e) {
-        result = `threw ${e.message.split('\n')[0]}`;
-      }
-      if (result === 'ok') {
-        console.log(`ok      chromium -> ${adapter}: ${name}`);
-      } else {
-        failed++;
-        console.log(`FAILED  chromium -> ${adapter}: ${name}: ${result}`);
+    for (const [label, echoUrl, deflate] of [['', plainUrl, false], ['+deflate', deflateUrl, true]]) {
+      for (const [name, run] of Object.entries(cases)) {
+        let result;
+        try {
+          // The function's source is evaluated in the page, where `openSocket`,
+          // `nextMessage`, `closeEvent` and `same` are the helpers above.
+          const args = JSON.stringify({ echoUrl, deflate, idleUrl, strictUrl });
+          result = await Promise.race([
+            page.evaluate(`(${run})(${args})`),
+            new Promise((resolve) => setTimeout(() => resolve('timed out after 60 s'), 60000)),
+          ]);
+        } catch (e) {
+          result = `threw ${e.message.split('\n')[0]}`;
+        }
+        if (result === 'ok') {
+          console.log(`ok      chromium -> ${adapter}${label}: ${name}`);
+        } else {
+          failed++;
+          console.log(`FAILED  chromium -> ${adapter}${label}: ${name}: ${result}`);
+        }
       }
     }
   } finally {
