@@ -1,5 +1,5 @@
 //! Our client against another implementation's echo server (tests/interop):
-//! `interop_client URL [--ca FILE]`. The server echoes text and binary,
+//! `interop_client URL [--ca FILE] [--deflate]`. The server echoes text and binary,
 //! selects the subprotocol `chat` when offered, and answers the text
 //! `close:CODE:REASON` by closing with that code and reason. Exits non-zero
 //! with the failed check on stderr.
@@ -26,6 +26,8 @@ macro_rules! ensure {
 struct Target {
     url: String,
     tls: TlsConnector,
+    /// Offer permessage-deflate, and require it negotiated.
+    deflate: bool,
 }
 
 impl Target {
@@ -36,6 +38,9 @@ impl Target {
         }
         let mut config = Config::default();
         config.max_queued = 64 << 20;
+        config.deflate = self
+            .deflate
+            .then(sockweave::deflate::DeflateConfig::default);
         sockweave_tokio::connect_with(&request, config, &self.tls)
             .await
             .map_err(|e| format!("connect: {e}"))
@@ -77,6 +82,12 @@ async fn messages(target: &Target) -> Check {
         ws.connection().protocol() == Some("chat"),
         "selected protocol {:?}, expected chat",
         ws.connection().protocol()
+    );
+    let extensions = ws.connection().extensions().unwrap_or_default();
+    ensure!(
+        extensions.contains("permessage-deflate") == target.deflate,
+        "extensions {extensions:?} with --deflate {}",
+        target.deflate
     );
     let big: Vec<u8> = (0..16u32 << 20).map(|i| (i % 251) as u8).collect();
     for message in [
@@ -178,7 +189,7 @@ async fn run(target: Target) -> Check {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(url) = args.first().cloned() else {
-        eprintln!("usage: interop_client URL [--ca FILE]");
+        eprintln!("usage: interop_client URL [--ca FILE] [--deflate]");
         return ExitCode::from(2);
     };
     let tls = match args.iter().position(|a| a == "--ca") {
@@ -195,9 +206,16 @@ fn main() -> ExitCode {
         .build()
         .expect("runtime");
     let result = runtime.block_on(async {
-        tokio::time::timeout(Duration::from_secs(60), run(Target { url, tls }))
-            .await
-            .unwrap_or_else(|_| Err("timed out after 60 s".into()))
+        tokio::time::timeout(
+            Duration::from_secs(60),
+            run(Target {
+                url,
+                tls,
+                deflate: args.iter().any(|a| a == "--deflate"),
+            }),
+        )
+        .await
+        .unwrap_or_else(|_| Err("timed out after 60 s".into()))
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,14 +1,16 @@
 """Python `websockets` as the other end of sockweave's interop tests.
 
-    python_peer.py client URL SMALL_URL [--ca FILE]
+    python_peer.py client URL SMALL_URL [--ca FILE] [--deflate]
         Runs the client checks against a sockweave echo server at URL (which
         accepts the subprotocol `chat`) and SMALL_URL (the same server with
-        --max-message 1024). Exits 1 with the failed check on stderr.
+        --max-message 1024). Exits 1 with the failed check on stderr. With
+        --deflate, offers permessage-deflate and checks it was negotiated.
 
-    python_peer.py server PORT [--cert FILE --key FILE]
+    python_peer.py server PORT [--cert FILE --key FILE] [--deflate]
         An echo server for sockweave's interop_client: selects `chat` when
         offered (and nothing otherwise), answers the text `close:CODE:REASON`
-        by closing with that code and reason.
+        by closing with that code and reason. With --deflate, accepts
+        permessage-deflate offers.
 """
 
 import argparse
@@ -28,6 +30,10 @@ class CheckFailed(Exception):
 def check(condition, message):
     if not condition:
         raise CheckFailed(message)
+
+
+def compression(args):
+    return "deflate" if args.deflate else None
 
 
 def client_tls(args):
@@ -53,8 +59,11 @@ def describe(message):
 async def messages(args):
     tls = client_tls(args)
     async with connect(args.url, subprotocols=["chat", "superchat"], max_size=None,
-                       ssl=tls, ping_interval=None) as ws:
+                       ssl=tls, ping_interval=None, compression=compression(args)) as ws:
         check(ws.subprotocol == "chat", f"selected {ws.subprotocol!r}, expected chat")
+        extensions = ws.response.headers.get("Sec-WebSocket-Extensions", "")
+        check(("permessage-deflate" in extensions) == args.deflate,
+              f"extensions {extensions!r} with --deflate {args.deflate}")
         big = bytes(i % 251 for i in range(16 << 20))
         for message in ["hello", "κόσμε, 𝄞 and 🎉: two-, three- and four-byte UTF-8",
                         "", b"", bytes(range(256)), big]:
@@ -73,13 +82,15 @@ async def messages(args):
 
 
 async def no_common_protocol(args):
-    async with connect(args.url, subprotocols=["other"], ssl=client_tls(args)) as ws:
+    async with connect(args.url, subprotocols=["other"], ssl=client_tls(args),
+                       compression=compression(args)) as ws:
         check(ws.subprotocol is None, f"server picked {ws.subprotocol!r} from [other]")
         await echo(ws, "still works")
 
 
 async def server_closes(args):
-    async with connect(args.small_url, ssl=client_tls(args)) as ws:
+    async with connect(args.small_url, ssl=client_tls(args),
+                       compression=compression(args)) as ws:
         await ws.send("x" * 2000)
         try:
             await ws.recv()
@@ -122,7 +133,7 @@ async def run_server(args):
         tls.load_cert_chain(args.cert, args.key)
     async with serve(handler, "127.0.0.1", args.port, subprotocols=["chat"],
                      select_subprotocol=select_subprotocol, max_size=None, ssl=tls,
-                     ping_interval=None) as server:
+                     ping_interval=None, compression=compression(args)) as server:
         await server.serve_forever()
 
 
@@ -133,10 +144,12 @@ def main():
     client.add_argument("url")
     client.add_argument("small_url")
     client.add_argument("--ca")
+    client.add_argument("--deflate", action="store_true")
     server = sub.add_parser("server")
     server.add_argument("port", type=int)
     server.add_argument("--cert")
     server.add_argument("--key")
+    server.add_argument("--deflate", action="store_true")
     args = parser.parse_args()
     if args.mode == "client":
         try:

@@ -68,6 +68,33 @@ for adapter in tokio std mio; do
     done
 done
 
+# permessage-deflate, both directions: our servers with --deflate against
+# each peer's client offering it, and our client offering it to each
+# peer's server accepting it (plain ws; TLS changes nothing here).
+for adapter in tokio std mio; do
+    main=$(free_port)
+    start "$main" "$out/serve-$adapter-deflate.log" \
+        "$sockweave" serve "127.0.0.1:$main" --adapter "$adapter" --protocol chat --deflate
+    small=$(free_port)
+    start "$small" "$out/serve-$adapter-deflate-small.log" \
+        "$sockweave" serve "127.0.0.1:$small" --adapter "$adapter" --max-message 1024 --deflate
+    for peer in "${peers[@]}"; do
+        rc=0
+        timeout 120 $(peer_cmd "$peer") client "ws://127.0.0.1:$main/" \
+            "ws://127.0.0.1:$small/" --deflate || rc=$?
+        result "$peer client -> sockweave serve --adapter $adapter --deflate" "$rc"
+    done
+    stop_all
+done
+for peer in "${peers[@]}"; do
+    port=$(free_port)
+    start "$port" "$out/$peer-server-deflate.log" $(peer_cmd "$peer") server "$port" --deflate
+    rc=0
+    timeout 120 "$client" "ws://127.0.0.1:$port/" --deflate || rc=$?
+    result "sockweave client --deflate -> $peer server --deflate" "$rc"
+    stop_all
+done
+
 for peer in "${peers[@]}"; do
     for scheme in ws wss; do
         tls=()

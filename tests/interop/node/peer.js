@@ -1,14 +1,16 @@
 // Node's `ws` as the other end of sockweave's interop tests.
 //
-//   node peer.js client URL SMALL_URL [--ca FILE]
+//   node peer.js client URL SMALL_URL [--ca FILE] [--deflate]
 //     Runs the client checks against a sockweave echo server at URL (which
 //     accepts the subprotocol `chat`) and SMALL_URL (the same server with
-//     --max-message 1024). Exits 1 with the failed check on stderr.
+//     --max-message 1024). Exits 1 with the failed check on stderr. With
+//     --deflate, offers permessage-deflate and checks it was negotiated.
 //
-//   node peer.js server PORT [--cert FILE --key FILE]
+//   node peer.js server PORT [--cert FILE --key FILE] [--deflate]
 //     An echo server for sockweave's interop_client: selects `chat` when
 //     offered (and nothing otherwise), answers the text `close:CODE:REASON`
-//     by closing with that code and reason.
+//     by closing with that code and reason. With --deflate, accepts
+//     permessage-deflate offers.
 
 'use strict';
 
@@ -16,6 +18,8 @@ const fs = require('fs');
 const http = require('http');
 const https = require('https');
 const { WebSocket, WebSocketServer } = require('ws');
+
+const deflate = process.argv.includes('--deflate');
 
 function option(args, name) {
   const i = args.indexOf(name);
@@ -34,7 +38,7 @@ function describe(data, isBinary) {
 // A connection whose messages and pongs can be awaited in order.
 function open(url, protocols, ca) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, protocols, { ca, maxPayload: 64 << 20 });
+    const ws = new WebSocket(url, protocols, { ca, maxPayload: 64 << 20, perMessageDeflate: deflate });
     const messages = [];
     const waiters = [];
     ws.on('message', (data, isBinary) => {
@@ -62,6 +66,8 @@ async function echo(ws, data) {
 async function messages(url, ca) {
   const ws = await open(url, ['chat', 'superchat'], ca);
   check(ws.protocol === 'chat', `selected ${JSON.stringify(ws.protocol)}, expected chat`);
+  check(ws.extensions.includes('permessage-deflate') === deflate,
+    `extensions ${JSON.stringify(ws.extensions)} with --deflate ${deflate}`);
   const big = Buffer.alloc(16 << 20);
   for (let i = 0; i < big.length; i++) big[i] = i % 251;
   const all = Buffer.alloc(256);
@@ -150,6 +156,7 @@ function runServer(args) {
   const wss = new WebSocketServer({
     server,
     maxPayload: 64 << 20,
+    perMessageDeflate: deflate,
     handleProtocols: (protocols) => (protocols.has('chat') ? 'chat' : false),
   });
   wss.on('connection', (ws) => {
