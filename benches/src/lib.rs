@@ -115,3 +115,35 @@ impl tokio::io::AsyncWrite for MemStream {
         Poll::Ready(Ok(()))
     }
 }
+
+/// `len` bytes of JSON-like text, as a chat or market-data feed sends:
+/// repeated keys, varying values (a fixed pseudo-random sequence), so it
+/// compresses about as well as real traffic does, not a thousandfold.
+pub fn json_like(len: usize) -> String {
+    let mut out = String::with_capacity(len + 128);
+    let mut state: u32 = 0x9e37_79b9;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state
+    };
+    out.push('[');
+    while out.len() < len {
+        let (id, price, qty, user) = (
+            next() % 100_000,
+            next() % 1_000_000,
+            next() % 500,
+            next() % 64,
+        );
+        out.push_str(&format!(
+            "{{\"id\":{id},\"symbol\":\"SW{}\",\"price\":{}.{:02},\"qty\":{qty},\"user\":\"user-{user}\",\"side\":\"{}\"}},",
+            id % 37,
+            price / 100,
+            price % 100,
+            if qty % 2 == 0 { "buy" } else { "sell" }
+        ));
+    }
+    out.truncate(len);
+    out
+}

@@ -1,10 +1,14 @@
-//! Echo load: `echo_load URL CONNECTIONS PAYLOAD IN_FLIGHT SECONDS`.
+//! Echo load: `echo_load URL CONNECTIONS PAYLOAD IN_FLIGHT SECONDS [--deflate]`.
 //! Each connection keeps IN_FLIGHT binary messages of PAYLOAD bytes
 //! outstanding (pipelined) and sends one more per echo received. Prints the
-//! echoed messages per second.
+//! echoed messages per second. With `--deflate` it offers permessage-deflate
+//! (and fails unless the server takes it), and the messages are JSON-like
+//! text that compresses as real traffic does.
 
 use futures_util::{SinkExt, StreamExt};
-use sockweave_tokio::{Bytes, Message};
+use sockweave_tokio::sockweave::ClientRequest;
+use sockweave_tokio::sockweave::deflate::DeflateConfig;
+use sockweave_tokio::{Bytes, Config, Message};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -12,11 +16,18 @@ use std::time::{Duration, Instant};
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [url, connections, payload, in_flight, seconds] = &args[..] else {
-        panic!("usage: echo_load URL CONNECTIONS PAYLOAD IN_FLIGHT SECONDS");
+    let deflate = args.iter().any(|a| a == "--deflate");
+    let args: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
+    let [url, connections, payload, in_flight, seconds] = args[..] else {
+        panic!("usage: echo_load URL CONNECTIONS PAYLOAD IN_FLIGHT SECONDS [--deflate]");
     };
     let connections: usize = connections.parse().unwrap();
-    let payload = Bytes::from(vec![0x42u8; payload.parse().unwrap()]);
+    let size: usize = payload.parse().unwrap();
+    let message = if deflate {
+        Message::from(sockweave_benches::json_like(size).as_str())
+    } else {
+        Message::Binary(Bytes::from(vec![0x42u8; size]))
+    };
     let in_flight: usize = in_flight.parse().unwrap();
     let seconds: f64 = seconds.parse().unwrap();
     let echoed = Arc::new(AtomicU64::new(0));
@@ -24,15 +35,26 @@ async fn main() {
     let mut tasks = Vec::new();
     let mut sockets = Vec::new();
     for _ in 0..connections {
-        sockets.push(sockweave_tokio::connect(url).await.expect("connect"));
+        let request = ClientRequest::new(url).expect("URL");
+        let stream = tokio::net::TcpStream::connect((request.host.as_str(), request.port))
+            .await
+            .expect("connect");
+        stream.set_nodelay(true).unwrap();
+        let mut config = Config::default();
+        config.deflate = deflate.then(DeflateConfig::default);
+        let ws = sockweave_tokio::client(stream, &request, config)
+            .await
+            .expect("handshake");
+        assert_eq!(ws.connection().extensions().is_some(), deflate);
+        sockets.push(ws);
     }
     let start = Instant::now();
     for ws in sockets {
-        let (echoed, stop, payload) = (echoed.clone(), stop.clone(), payload.clone());
+        let (echoed, stop, message) = (echoed.clone(), stop.clone(), message.clone());
         tasks.push(tokio::spawn(async move {
             let (mut read, mut write) = ws.split();
             for _ in 0..in_flight {
-                write.feed(Message::Binary(payload.clone())).await.unwrap();
+                write.feed(message.clone()).await.unwrap();
             }
             write.flush().await.unwrap();
             while let Some(Ok(_)) = read.next().await {
@@ -40,7 +62,7 @@ async fn main() {
                 if stop.load(Ordering::Relaxed) {
                     break;
                 }
-                write.send(Message::Binary(payload.clone())).await.unwrap();
+                write.send(message.clone()).await.unwrap();
             }
         }));
     }
