@@ -76,14 +76,17 @@
 //!   incremental fail-fast UTF-8 validation.
 //! - [`handshake`]: client and server opening handshakes, each its own
 //!   machine, usable without [`Connection`] (e.g. inside an HTTP server).
+//! - [`deflate`]: permessage-deflate (RFC 7692). Negotiation is always
+//!   compiled; the data path needs the `deflate` feature (zlib-rs, `no_std`
+//!   too) and is switched on per connection with [`Config`]'s `deflate`.
+//!   Limits apply to inflated bytes.
 //! - [`Connection`]: everything above plus the state machine.
 //!
 //! ## What it leaves out
 //!
 //! Sockets, TLS, DNS and timers belong to the adapters
-//! (`sockweave-std`, `sockweave-tokio`, `sockweave-mio`). Extensions
-//! (permessage-deflate) are not negotiated yet: offers are ignored, and
-//! RSV bits fail the connection.
+//! (`sockweave-std`, `sockweave-tokio`, `sockweave-mio`). Extensions other
+//! than permessage-deflate are not run: their RSV bits fail the connection.
 //!
 //! ## Safety
 //!
