@@ -60,6 +60,32 @@ fn echo_round_trip_on_every_adapter() {
 }
 
 #[test]
+fn deflate_on_every_adapter_and_preset() {
+    let long = "compress me, compress me, compress me, ".repeat(100);
+    let input = format!("short\n{long}\n");
+    for adapter in ["tokio", "std", "mio"] {
+        for preset in ["default", "low-memory", "no-context"] {
+            let (mut server, url) = serve(&["--adapter", adapter, "--deflate", preset]);
+            let (code, stdout, stderr) = connect(&[&url, "--deflate"], &input);
+            // Not offered: not negotiated.
+            let (_, plain_out, plain_err) = connect(&[&url], "plain\n");
+            server.kill().unwrap();
+            assert_eq!(code, 0, "{adapter} {preset}: {stderr}");
+            assert_eq!(stdout, input);
+            assert!(stderr.contains("extensions permessage-deflate"), "{stderr}");
+            assert_eq!(plain_out, "plain\n");
+            assert!(!plain_err.contains("extensions"), "{plain_err}");
+        }
+    }
+    // A server without --deflate declines the offer.
+    let (mut server, url) = serve(&[]);
+    let (code, _, stderr) = connect(&[&url, "--deflate"], "x\n");
+    server.kill().unwrap();
+    assert_eq!(code, 0);
+    assert!(!stderr.contains("extensions"), "{stderr}");
+}
+
+#[test]
 fn exit_codes_say_what_went_wrong() {
     assert_eq!(connect(&["http://nope"], "").0, 2, "bad URL");
     // A port nobody listens on.
