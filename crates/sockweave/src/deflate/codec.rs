@@ -113,7 +113,11 @@ impl Deflater {
             out.truncate(len + produced);
             input = &input[consumed..];
             // Done once all input is in and the flush fit in the room given.
-            if input.is_empty() && produced < room {
+            // An error or a call without progress (neither happens with
+            // valid parameters) ends the loop too: the peer would then fail
+            // on the message, but nothing here can spin.
+            let stuck = consumed == 0 && produced == 0;
+            if (input.is_empty() && produced < room) || status.is_err() || stuck {
                 break;
             }
         }
