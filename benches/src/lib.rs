@@ -120,8 +120,14 @@ impl tokio::io::AsyncWrite for MemStream {
 /// repeated keys, varying values (a fixed pseudo-random sequence), so it
 /// compresses about as well as real traffic does, not a thousandfold.
 pub fn json_like(len: usize) -> String {
+    json_like_seeded(len, 0)
+}
+
+/// [`json_like`] with its own sequence of values: messages with different
+/// seeds share keys and shape, not values.
+pub fn json_like_seeded(len: usize, seed: u32) -> String {
     let mut out = String::with_capacity(len + 128);
-    let mut state: u32 = 0x9e37_79b9;
+    let mut state: u32 = 0x9e37_79b9 ^ seed.wrapping_mul(0x85eb_ca6b);
     let mut next = || {
         state ^= state << 13;
         state ^= state >> 17;
