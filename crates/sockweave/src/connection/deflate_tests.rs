@@ -401,6 +401,27 @@ fn uncompressed_messages_still_pass_and_keep_their_limits() {
     assert_eq!(code, 1009);
 }
 
+#[test]
+fn handshakes_done_elsewhere_run_the_agreed_extension() {
+    // An HTTP server negotiated: it ran accept_offer and sent the element.
+    let config = with_deflate(Some(DeflateConfig::default()));
+    let offer = ["permessage-deflate; client_max_window_bits"];
+    let (element, _) = crate::deflate::accept_offer(offer, &DeflateConfig::default()).unwrap();
+    let mut s = Connection::established_server(config.clone(), T0);
+    s.use_extensions(&element).unwrap();
+    let mut c = Connection::established_client(config, |b: &mut [u8]| b.fill(0), T0);
+    c.use_extensions(&element).unwrap();
+    assert_eq!(s.extensions(), Some("permessage-deflate"));
+    exchange(&mut c, &mut s);
+    exchange(&mut s, &mut c);
+    // A client checks what it is given.
+    let mut c = Connection::established_client(Config::default(), |b: &mut [u8]| b.fill(0), T0);
+    assert!(matches!(
+        c.use_extensions("permessage-deflate; bogus"),
+        Err(HandshakeError::InvalidExtension(_))
+    ));
+}
+
 fn respond_with(extensions: &str) -> Vec<Event> {
     let request = ClientRequest::new("ws://h/").unwrap();
     let config = with_deflate(Some(DeflateConfig::default()));

@@ -209,6 +209,27 @@ impl Connection {
         Self::with_phase(Role::Server, config, Phase::Open, None, now)
     }
 
+    /// For an opening handshake done elsewhere: runs the extensions its
+    /// `Sec-WebSocket-Extensions` response agreed (as the server sent it,
+    /// or the client received it). Call it right after
+    /// [`Connection::established_server`] or
+    /// [`Connection::established_client`], before any frame. Extensions
+    /// sockweave does not run (or all of them, without the `deflate`
+    /// feature) are left to the caller; their RSV bits then still fail
+    /// the connection. A client fails on an invalid permessage-deflate
+    /// response, as it would in its own handshake.
+    pub fn use_extensions(&mut self, response: &str) -> Result<(), HandshakeError> {
+        let extension = match self.role {
+            Role::Client => negotiate::check(Some(response), &self.config)?,
+            Role::Server => negotiate::written(response, &self.config),
+        };
+        if let Some(extension) = extension {
+            self.set_extension(extension);
+        }
+        self.negotiated.extensions = Some(response.into());
+        Ok(())
+    }
+
     fn with_phase(
         role: Role,
         config: Config,

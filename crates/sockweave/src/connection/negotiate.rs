@@ -57,7 +57,22 @@ pub(super) fn accept(
             )));
         };
         // The application wrote the response: run what it says.
-        let element = chosen.split(',').map(str::trim).find(|e| is_deflate(e))?;
+        written(chosen, config)
+    }
+    #[cfg(not(feature = "deflate"))]
+    {
+        let _ = (request, accept, config);
+        None
+    }
+}
+
+/// Server side: the extension a response written elsewhere agreed (by the
+/// application, or by an HTTP server that did the handshake).
+pub(super) fn written(response: &str, config: &Config) -> Option<Box<dyn Extension>> {
+    #[cfg(feature = "deflate")]
+    {
+        let ours = config.deflate.unwrap_or_default();
+        let element = response.split(',').map(str::trim).find(|e| is_deflate(e))?;
         let agreed = deflate::check_response(element, &DeflateConfig::default()).ok()?;
         Some(Box::new(PerMessageDeflate::new(
             Role::Server,
@@ -67,7 +82,7 @@ pub(super) fn accept(
     }
     #[cfg(not(feature = "deflate"))]
     {
-        let _ = (request, accept, config);
+        let _ = (response, config);
         None
     }
 }
