@@ -1,13 +1,12 @@
 //! The Autobahn|Testsuite client protocol over the tokio adapter:
-//! `tokio_autobahn_client [ws://127.0.0.1:9001] [agent] [--deflate] [--deflate]`
+//! `tokio_autobahn_client [ws://127.0.0.1:9001] [agent] [--deflate]`
 //! (`--deflate` offers permessage-deflate).
 
 use sockweave_tokio::sockweave::ClientRequest;
-use sockweave_tokio::sockweave::deflate::DeflateConfig;
 use sockweave_tokio::{Config, Error, Message, WebSocket, client};
 use tokio::net::TcpStream;
 
-async fn open(url: &str, deflate: bool) -> Result<WebSocket<TcpStream>, Error> {
+async fn open(url: &str) -> Result<WebSocket<TcpStream>, Error> {
     let request = ClientRequest::new(url)?;
     let stream = TcpStream::connect((request.host.as_str(), request.port)).await?;
     stream.set_nodelay(true)?;
@@ -17,37 +16,28 @@ async fn open(url: &str, deflate: bool) -> Result<WebSocket<TcpStream>, Error> {
     config.deflate = std::env::args()
         .any(|a| a == "--deflate")
         .then(sockweave_tokio::sockweave::deflate::DeflateConfig::default);
-    config.deflate = deflate.then(DeflateConfig::default);
     client(stream, &request, config).await
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    let (flags, args): (Vec<String>, Vec<String>) = std::env::args()
-        .filter(|a| a != "--deflate")
-        .skip(1)
-        .partition(|a| a.starts_with("--"));
-    let deflate = flags.iter().any(|f| f == "--deflate");
+    let args: Vec<String> = std::env::args().filter(|a| a != "--deflate").collect();
     let base = args
-        .first()
+        .get(1)
         .cloned()
         .unwrap_or_else(|| "ws://127.0.0.1:9001".into());
     let agent = args
-        .get(1)
+        .get(2)
         .cloned()
         .unwrap_or_else(|| "sockweave-tokio".into());
-    let mut ws = open(&format!("{base}/getCaseCount"), deflate).await?;
+    let mut ws = open(&format!("{base}/getCaseCount")).await?;
     let count: u32 = match ws.recv().await? {
         Some(Message::Text(text)) => text.parse().unwrap_or(0),
         _ => 0,
     };
     while ws.recv().await?.is_some() {}
     for case in 1..=count {
-        let mut ws = open(
-            &format!("{base}/runCase?case={case}&agent={agent}"),
-            deflate,
-        )
-        .await?;
+        let mut ws = open(&format!("{base}/runCase?case={case}&agent={agent}")).await?;
         // Failures are what many cases are about: the run goes on.
         while let Ok(Some(message)) = ws.recv().await {
             if ws.send(message).await.is_err() {
@@ -55,7 +45,7 @@ async fn main() -> Result<(), Error> {
             }
         }
     }
-    let mut ws = open(&format!("{base}/updateReports?agent={agent}"), deflate).await?;
+    let mut ws = open(&format!("{base}/updateReports?agent={agent}")).await?;
     while ws.recv().await?.is_some() {}
     Ok(())
 }

@@ -1,22 +1,16 @@
 //! Echo server on a multi-threaded tokio runtime:
-//! `tokio_echo_server [ADDR] [--deflate] [--deflate]` (default 127.0.0.1:9001). Echoes
+//! `tokio_echo_server [ADDR] [--deflate]` (default 127.0.0.1:9001). Echoes
 //! text and binary unchanged; a close is answered with the same code.
 //! `--deflate` accepts permessage-deflate offers.
 
-use sockweave_tokio::sockweave::deflate::DeflateConfig;
 use sockweave_tokio::{Config, ServerPolicy, accept_with};
 use tokio::net::TcpListener;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let (flags, args): (Vec<String>, Vec<String>) = std::env::args()
+    let addr = std::env::args()
         .filter(|a| a != "--deflate")
-        .skip(1)
-        .partition(|a| a.starts_with("--"));
-    let deflate = flags.iter().any(|f| f == "--deflate");
-    let addr = args
-        .first()
-        .cloned()
+        .nth(1)
         .unwrap_or_else(|| "127.0.0.1:9001".into());
     let listener = TcpListener::bind(&addr).await?;
     eprintln!("tokio echo server on ws://{addr}");
@@ -30,7 +24,6 @@ async fn main() -> std::io::Result<()> {
             config.deflate = std::env::args()
                 .any(|a| a == "--deflate")
                 .then(sockweave_tokio::sockweave::deflate::DeflateConfig::default);
-            config.deflate = deflate.then(DeflateConfig::default);
             let mut ws = match accept_with(stream, ServerPolicy::default(), config).await {
                 Ok(ws) => ws,
                 Err(e) => return eprintln!("handshake: {e}"),
