@@ -212,9 +212,12 @@ impl Inflater {
         if self.release {
             self.state = None;
         } else if let Some(state) = &mut self.state {
-            // zlib-rs resets to a 15-bit window, which inflates any smaller
-            // one; its window buffer is 32 KiB whatever the bits anyway.
-            state.reset(false);
+            // zlib-rs resets to a 15-bit window; make a smaller one anew.
+            if self.window_bits == 15 {
+                state.reset(false);
+            } else {
+                self.state = None;
+            }
         }
     }
 
@@ -250,6 +253,9 @@ impl Inflater {
                     return Err(InflateError::Corrupt);
                 }
                 state.reset(false);
+                if bits < 15 {
+                    self.state = None;
+                }
                 return Ok(());
             }
             if input.is_empty() && produced < room {
