@@ -99,9 +99,14 @@ fn exit_codes_say_what_went_wrong() {
     // An Origin the server does not allow: 403.
     let (mut server, url) = serve(&["--allow-origin", "https://good.example"]);
     let (code, _, stderr) = connect(&[&url, "--header", "Origin: https://evil.example"], "");
-    server.kill().unwrap();
     assert_eq!(code, 4, "{stderr}");
     assert!(stderr.contains("403"), "{stderr}");
+    // The same refused Origin twice: 400, never the 101 it once got.
+    let evil = "Origin: https://evil.example";
+    let (code, _, stderr) = connect(&[&url, "--header", evil, "--header", evil], "");
+    server.kill().unwrap();
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("400"), "{stderr}");
 }
 
 #[test]

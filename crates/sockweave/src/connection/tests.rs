@@ -515,6 +515,28 @@ fn bad_requests_get_an_http_answer_then_close() {
 }
 
 #[test]
+fn a_repeated_origin_cannot_pass_the_allow_list() {
+    let policy = ServerPolicy {
+        allowed_origins: Some(vec!["https://good.example".into()]),
+        ..Default::default()
+    };
+    let mut conn = Connection::server(policy, Config::default(), T0);
+    let events = feed(
+        &mut conn,
+        b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+Origin: https://evil.example\r\nOrigin: https://evil.example\r\n\r\n",
+    );
+    let response = String::from_utf8(wire(&mut conn)).unwrap();
+    assert!(response.starts_with("HTTP/1.1 400 "), "{response}");
+    assert!(!events.iter().any(|e| matches!(e, Event::Open(_))));
+    assert!(events.contains(&Event::Error(Error::Handshake(
+        HandshakeError::RepeatedOrigin
+    ))));
+    assert_eq!(conn.ready_state(), ReadyState::Closed);
+}
+
+#[test]
 fn streaming_mode_delivers_utf8_pieces() {
     let config = Config {
         streaming: true,

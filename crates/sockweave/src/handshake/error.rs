@@ -34,6 +34,9 @@ pub enum HandshakeError {
     RequestLineTooLong,
     /// The `Origin` is not on the server's allow-list (403).
     OriginNotAllowed,
+    /// More than one `Origin` header (400): read as none, it would bypass
+    /// the allow-list.
+    RepeatedOrigin,
     /// The application refused the request with this status.
     Refused(u16),
     /// A subprotocol was offered twice, or is not a valid token (400).
@@ -70,7 +73,8 @@ impl HandshakeError {
             | Self::MissingUpgrade
             | Self::MissingConnection
             | Self::InvalidKey
-            | Self::InvalidProtocol => 400,
+            | Self::InvalidProtocol
+            | Self::RepeatedOrigin => 400,
             Self::MethodNotAllowed => 405,
             Self::UnsupportedVersion => 426,
             Self::HeadTooLarge | Self::TooManyHeaders => 431,
@@ -97,6 +101,7 @@ impl fmt::Display for HandshakeError {
             Self::TooManyHeaders => f.write_str("too many HTTP headers"),
             Self::RequestLineTooLong => f.write_str("request line exceeds the size limit"),
             Self::OriginNotAllowed => f.write_str("origin not allowed"),
+            Self::RepeatedOrigin => f.write_str("more than one Origin header"),
             Self::Refused(status) => write!(f, "refused by the application with status {status}"),
             Self::InvalidProtocol => f.write_str("invalid or repeated subprotocol"),
             Self::Status { status, headers } => {

@@ -114,9 +114,10 @@ fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, HandshakeEr
     let extensions = list_values(&headers, "sec-websocket-extensions")
         .map(|e| String::from_utf8_lossy(e).into_owned())
         .collect();
+    // Two Origin headers must not read as none: that would let a refused
+    // origin past the allow-list (RFC 6454 §7.3 allows one Origin field).
     let origin = single_value(&headers, "origin")
-        .ok()
-        .flatten()
+        .map_err(|()| HandshakeError::RepeatedOrigin)?
         .map(|o| String::from_utf8_lossy(o).into_owned());
     Ok(Request {
         path: parsed.path.unwrap_or("/").into(),
@@ -466,6 +467,24 @@ Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: ch
             ..Default::default()
         };
         assert!(policy.decide(&request).is_ok());
+    }
+
+    #[test]
+    fn a_repeated_origin_is_refused_not_read_as_none() {
+        // Regression: two Origin headers used to parse as no Origin, and a
+        // request without Origin passes the allow-list.
+        let twice = with(
+            "Origin: http://example.com\r\n",
+            "Origin: http://evil.com\r\nOrigin: http://evil.com\r\n",
+        );
+        let error = receive(&twice).unwrap_err();
+        assert_eq!(error, HandshakeError::RepeatedOrigin);
+        assert_eq!(error.http_status(), Some(400));
+        let split = with(
+            "Origin: http://example.com\r\n",
+            "origin: http://example.com\r\nORIGIN: http://evil.com\r\n",
+        );
+        assert_eq!(receive(&split), Err(HandshakeError::RepeatedOrigin));
     }
 
     #[test]
