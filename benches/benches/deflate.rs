@@ -32,7 +32,8 @@ fn pair(deflate: Option<DeflateConfig>) -> (Connection, Connection) {
     let mut config = Config::default();
     config.deflate = deflate;
     let request = ClientRequest::new("ws://h/").unwrap();
-    let mut client = Connection::client(&request, config.clone(), |b: &mut [u8]| b.fill(7), T0);
+    let mut client =
+        Connection::client(&request, config.clone(), |b: &mut [u8]| b.fill(7), T0).unwrap();
     let mut server = Connection::server(ServerPolicy::default(), config, T0);
     let mut wire = Vec::new();
     pump(&mut client, &mut server, &mut wire);

@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let request = ClientRequest::new("ws://example.com/chat").unwrap().protocol("chat").extension("x-ok");
     // RFC 6455 §1.3's nonce, so the corpus can hold a valid response.
     let mut nonce = |buf: &mut [u8]| buf.copy_from_slice(b"the sample nonce");
-    let (mut handshake, _) = ClientHandshake::new(&request, &mut nonce, &Config::default());
+    let (mut handshake, _) = ClientHandshake::new(&request, &mut nonce, &Config::default()).unwrap();
     let mut input = BytesMut::new();
     for piece in data.chunks(chunk) {
         input.extend_from_slice(piece);

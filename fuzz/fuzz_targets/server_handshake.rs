@@ -16,12 +16,12 @@ fuzz_target!(|data: &[u8]| {
         match handshake.receive(&mut input) {
             Ok(None) => {}
             Ok(Some(request)) => {
-                let _ = request.accept(&Default::default());
+                request.accept(&Default::default()).expect("a parsed request can be answered");
                 return;
             }
             Err(e) => {
                 assert!(e.http_status().is_some());
-                let _ = Reject::from(&e).to_bytes();
+                Reject::from(&e).to_bytes().expect("every refusal can be written");
                 return;
             }
         }

@@ -243,7 +243,7 @@ fn mio_client_over_tls_against_the_std_server() {
     let tls = sockweave_mio::TlsStream::client(sock, &request.host, config).unwrap();
     let mut config = Config::default();
     config.max_queued = 4 << 20;
-    let mut ws = sockweave_mio::WebSocket::client(tls, &request, config);
+    let mut ws = sockweave_mio::WebSocket::client(tls, &request, config).unwrap();
     let mut poll = Poll::new().unwrap();
     ws.register(poll.registry(), Token(0)).unwrap();
     let mut events = Events::with_capacity(16);

@@ -51,7 +51,7 @@ fn our_client_against_a_tungstenite_server() {
     let request = ClientRequest::new(&url).unwrap();
     let mut config = Config::default();
     config.max_queued = 64 << 20; // the whole corpus is queued at once
-    let mut conn = Connection::client(&request, config, rand_entropy(), Instant::ZERO);
+    let mut conn = Connection::client(&request, config, rand_entropy(), Instant::ZERO).unwrap();
     let mut stream = TcpStream::connect(request.host_header()).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_millis(50)))

@@ -15,7 +15,10 @@ fn rfc_request_gets_the_rfc_response() {
         .unwrap();
     let mut policy = sockweave::ServerPolicy::default();
     policy.protocols = vec!["chat".into()];
-    assert_eq!(request.accept(&policy.decide(&request).unwrap()), RESPONSE);
+    assert_eq!(
+        request.accept(&policy.decide(&request).unwrap()).unwrap(),
+        RESPONSE
+    );
 }
 
 #[test]

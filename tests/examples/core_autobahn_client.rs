@@ -22,7 +22,8 @@ fn run(url: &str, mut on_message: impl FnMut(&mut Connection, Message)) -> std::
         config,
         |buf: &mut [u8]| rand::fill(buf),
         Instant::ZERO,
-    );
+    )
+    .map_err(std::io::Error::other)?;
     drive_blocking(&mut conn, &mut stream, |conn, event| {
         if let Event::Message(m) = event {
             on_message(conn, m);

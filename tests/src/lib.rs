@@ -73,7 +73,10 @@ impl Pair {
             .iter()
             .fold(request, |r, p| r.protocol(p.clone()));
         Self {
-            client: End::new(Connection::client(&request, client, counter_entropy(), now)),
+            client: End::new(
+                Connection::client(&request, client, counter_entropy(), now)
+                    .expect("a valid request"),
+            ),
             server: End::new(Connection::server(policy, server, now)),
             now,
         }

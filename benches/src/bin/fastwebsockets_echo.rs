@@ -20,7 +20,7 @@ async fn serve(mut stream: TcpStream) -> Option<()> {
         }
     };
     stream
-        .write_all(&request.accept(&Accept::default()))
+        .write_all(&request.accept(&Accept::default()).ok()?)
         .await
         .ok()?;
     let mut ws = FragmentCollector::new(WebSocket::after_handshake(stream, Role::Server));

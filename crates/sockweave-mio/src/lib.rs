@@ -12,7 +12,8 @@
 //! let mut poll = Poll::new()?;
 //! let stream = mio::net::TcpStream::connect("127.0.0.1:9001".parse().unwrap())?;
 //! let request = sockweave::ClientRequest::new("ws://127.0.0.1:9001/").unwrap();
-//! let mut ws = WebSocket::client(stream, &request, sockweave::Config::default());
+//! let mut ws = WebSocket::client(stream, &request, sockweave::Config::default())
+//!     .map_err(std::io::Error::other)?;
 //! ws.register(poll.registry(), Token(0))?;
 //! let mut events = Events::with_capacity(64);
 //! while !ws.is_closed() {

@@ -3,7 +3,7 @@
 use mio::event::Source;
 use mio::{Interest, Registry, Token};
 use sockweave::adapter::is_disconnect;
-use sockweave::handshake::ClientRequest;
+use sockweave::handshake::{ClientRequest, HandshakeError};
 use sockweave::{
     BytesMut, CloseCode, Config, Connection, Event, Message, ReadyState, SendError, ServerPolicy,
 };
@@ -34,15 +34,20 @@ impl<S: Read + Write> WebSocket<S> {
     }
 
     /// A client connection in CONNECTING; the request goes out on the first
-    /// writable event.
-    pub fn client(stream: S, request: &ClientRequest, config: Config) -> Self {
+    /// writable event. A request whose fields cannot be written into an
+    /// HTTP head is refused ([`HandshakeError::InvalidField`]).
+    pub fn client(
+        stream: S,
+        request: &ClientRequest,
+        config: Config,
+    ) -> Result<Self, HandshakeError> {
         let conn = Connection::client(
             request,
             config,
             |buf: &mut [u8]| rand::fill(buf),
             sockweave::Instant::ZERO,
-        );
-        Self::from_parts(stream, conn, BytesMut::new())
+        )?;
+        Ok(Self::from_parts(stream, conn, BytesMut::new()))
     }
 
     /// Wraps a connection (whose time starts now) with bytes already read.

@@ -72,7 +72,7 @@ fn client_against_tungstenite_server() {
     let request = ClientRequest::new(&format!("ws://{addr}/")).unwrap();
     let mut config = Config::default();
     config.max_queued = 32 << 20;
-    let ws = WebSocket::client(TcpStream::connect(addr).unwrap(), &request, config);
+    let ws = WebSocket::client(TcpStream::connect(addr).unwrap(), &request, config).unwrap();
     let mut received = Vec::new();
     let mut pongs = 0;
     let expected = corpus().len() + 1;

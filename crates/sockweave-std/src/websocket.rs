@@ -83,7 +83,7 @@ pub fn client<S: Transport>(
         config,
         |buf: &mut [u8]| rand::fill(buf),
         clock.now(),
-    );
+    )?;
     WebSocket::new(stream, conn, clock).opened(|_| unreachable!("clients get no requests"))
 }
 

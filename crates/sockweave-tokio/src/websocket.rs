@@ -80,7 +80,7 @@ where
         config,
         |buf: &mut [u8]| rand::fill(buf),
         sockweave::Instant::ZERO,
-    );
+    )?;
     WebSocket::new(stream, conn, start)
         .opened(|_| unreachable!("clients get no requests"))
         .await

@@ -31,7 +31,8 @@ fn main() {
             .enumerate()
             .for_each(|(i, b)| *b = (i as u8).wrapping_mul(31))
     };
-    let mut client = Connection::client(&request, Config::default(), entropy, now);
+    let mut client =
+        Connection::client(&request, Config::default(), entropy, now).expect("a valid request");
     let mut policy = ServerPolicy::default();
     policy.protocols.push("chat".into());
     let mut server = Connection::server(policy, Config::default(), now);

@@ -78,6 +78,12 @@ impl From<SendError> for Error {
     }
 }
 
+impl From<HandshakeError> for Error {
+    fn from(e: HandshakeError) -> Self {
+        Self::Handshake(e)
+    }
+}
+
 impl From<UrlError> for Error {
     fn from(e: UrlError) -> Self {
         Self::Url(e)

@@ -224,6 +224,10 @@ pub enum SendError {
     ControlTooLong(usize),
     /// A fragment that does not fit the message being sent in pieces.
     FragmentOutOfOrder,
+    /// An [`crate::Accept`] or [`crate::Reject`] that cannot be written
+    /// into an HTTP head; nothing was sent and the request still awaits a
+    /// decision.
+    InvalidField(crate::handshake::InvalidField),
 }
 
 impl fmt::Display for SendError {
@@ -242,6 +246,7 @@ impl fmt::Display for SendError {
             Self::FragmentOutOfOrder => {
                 f.write_str("fragment does not continue the message being sent")
             }
+            Self::InvalidField(e) => write!(f, "cannot write the HTTP head: {e}"),
         }
     }
 }

@@ -47,7 +47,7 @@
 //!
 //! let now = Instant::ZERO;
 //! let request = ClientRequest::new("ws://localhost/chat").unwrap();
-//! let mut client = Connection::client(&request, Config::default(), |buf: &mut [u8]| buf.fill(7), now);
+//! let mut client = Connection::client(&request, Config::default(), |buf: &mut [u8]| buf.fill(7), now).unwrap();
 //! let mut server = Connection::server(ServerPolicy::default(), Config::default(), now);
 //!
 //! // One round of the drive loop for each side, over an in-memory "link".

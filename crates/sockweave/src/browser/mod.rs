@@ -47,7 +47,7 @@ use crate::message::{Kind, Message};
 use crate::time::Instant;
 use crate::utf8::Text;
 use crate::{CloseCode, Entropy};
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use bytes::{Bytes, BytesMut};
 use rules::WsUrl;
@@ -125,7 +125,10 @@ impl WebSocket {
         request.headers = options.headers;
         let mut config = options.config;
         config.streaming = true;
-        let conn = Connection::client(&request, config, entropy, now);
+        // Only the extra headers can fail here (URL and protocols passed
+        // the WHATWG checks): a browser refuses them too.
+        let conn = Connection::client(&request, config, entropy, now)
+            .map_err(|e| DomException::Syntax(e.to_string()))?;
         Ok(Self {
             conn,
             url: WsUrl { request, ..url },

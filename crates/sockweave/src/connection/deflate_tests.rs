@@ -37,7 +37,7 @@ fn deliver(to: &mut Connection, bytes: &[u8]) -> Vec<Event> {
 /// `Open` events.
 fn pair(client: Config, server: Config) -> (Connection, Connection, Open, Open) {
     let request = ClientRequest::new("ws://h/").unwrap();
-    let mut c = Connection::client(&request, client, |b: &mut [u8]| b.fill(0), T0);
+    let mut c = Connection::client(&request, client, |b: &mut [u8]| b.fill(0), T0).unwrap();
     let mut s = Connection::server(ServerPolicy::default(), server, T0);
     let server_open = match deliver(&mut s, &wire(&mut c)).as_slice() {
         [Event::Open(open)] => open.clone(),
@@ -425,7 +425,7 @@ fn handshakes_done_elsewhere_run_the_agreed_extension() {
 fn respond_with(extensions: &str) -> Vec<Event> {
     let request = ClientRequest::new("ws://h/").unwrap();
     let config = with_deflate(Some(DeflateConfig::default()));
-    let mut c = Connection::client(&request, config, |b: &mut [u8]| b.fill(0), T0);
+    let mut c = Connection::client(&request, config, |b: &mut [u8]| b.fill(0), T0).unwrap();
     let sent = String::from_utf8(wire(&mut c)).unwrap();
     assert!(
         sent.contains(

@@ -151,15 +151,17 @@ impl core::fmt::Debug for Connection {
 impl Connection {
     /// A client connection in CONNECTING: the request is already queued in
     /// [`Connection::transmit`]. `entropy` supplies the handshake key and
-    /// every mask key.
+    /// every mask key. A request whose fields cannot be written into an
+    /// HTTP head ([`ClientRequest::check`]) is refused with
+    /// [`HandshakeError::InvalidField`].
     pub fn client(
         request: &ClientRequest,
         config: Config,
         mut entropy: impl Entropy + 'static,
         now: Instant,
-    ) -> Self {
+    ) -> Result<Self, HandshakeError> {
         let request = negotiate::with_offer(request, &config);
-        let (handshake, bytes) = ClientHandshake::new(&request, &mut entropy, &config);
+        let (handshake, bytes) = ClientHandshake::new(&request, &mut entropy, &config)?;
         let mut conn = Self::with_phase(
             Role::Client,
             config,
@@ -169,7 +171,7 @@ impl Connection {
         );
         conn.out.push_raw(&bytes);
         conn.handshake_deadline = Some(now + conn.config.handshake_timeout);
-        conn
+        Ok(conn)
     }
 
     /// A server connection in CONNECTING, answering the request it will
@@ -524,6 +526,7 @@ impl Connection {
         let Phase::Deciding(request) = &self.phase else {
             return Err(SendError::NoRequest);
         };
+        accept.check().map_err(SendError::InvalidField)?;
         if let Some(protocol) = &accept.protocol {
             if !request.protocols.contains(protocol) {
                 return Err(SendError::ProtocolNotOffered(protocol.clone()));
@@ -541,6 +544,7 @@ impl Connection {
         if !matches!(self.phase, Phase::Deciding(_)) {
             return Err(SendError::NoRequest);
         }
+        reject.check().map_err(SendError::InvalidField)?;
         let error = HandshakeError::Refused(reject.status);
         self.refuse(&reject, error);
         Ok(())
@@ -712,7 +716,15 @@ impl Connection {
 
     fn respond(&mut self, request: &Request, mut accept: Accept) {
         let agreed = negotiate::accept(request, &mut accept, &self.config);
-        self.out.push_raw(&request.accept(&accept));
+        let response = match request.accept(&accept) {
+            Ok(response) => response,
+            // A policy whose headers cannot be written: a server error.
+            Err(e) => {
+                let error = HandshakeError::InvalidField(e);
+                return self.refuse(&Reject::from(&error), error);
+            }
+        };
+        self.out.push_raw(&response);
         if let Some(extension) = agreed {
             self.set_extension(extension);
         }
@@ -753,8 +765,9 @@ impl Connection {
         }
     }
 
+    /// Writes a refusal already checked ([`Reject::check`]).
     fn refuse(&mut self, reject: &Reject, error: HandshakeError) {
-        self.out.push_raw(&reject.to_bytes());
+        self.out.push_raw(&reject.to_bytes().unwrap_or_default());
         self.report(Error::Handshake(error));
         self.phase = Phase::Refusing {
             end: self.out.end(),

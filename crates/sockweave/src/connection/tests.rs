@@ -363,7 +363,8 @@ fn full_queue_hands_the_message_back() {
 #[test]
 fn client_handshake_then_frames_in_the_same_read() {
     let request = ClientRequest::new("ws://example.com/chat").unwrap();
-    let mut conn = Connection::client(&request, Config::default(), |b: &mut [u8]| b.fill(0), T0);
+    let mut conn =
+        Connection::client(&request, Config::default(), |b: &mut [u8]| b.fill(0), T0).unwrap();
     assert_eq!(conn.ready_state(), ReadyState::Connecting);
     assert_eq!(conn.send("early"), Err(SendError::NotOpen));
     let request_bytes = wire(&mut conn);
@@ -534,6 +535,54 @@ Origin: https://evil.example\r\nOrigin: https://evil.example\r\n\r\n",
         HandshakeError::RepeatedOrigin
     ))));
     assert_eq!(conn.ready_state(), ReadyState::Closed);
+}
+
+#[test]
+fn answers_that_would_break_the_head_are_refused_not_sent() {
+    use crate::handshake::InvalidField;
+    let request = b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    let policy = ServerPolicy {
+        defer: true,
+        ..ServerPolicy::default()
+    };
+    let mut conn = Connection::server(policy, Config::default(), T0);
+    feed(&mut conn, request);
+    let evil = Accept {
+        extensions: Some("x\r\nSet-Cookie: session=attacker".into()),
+        ..Accept::default()
+    };
+    assert_eq!(
+        conn.accept(evil),
+        Err(SendError::InvalidField(InvalidField::Extension(
+            "x\r\nSet-Cookie: session=attacker".into()
+        )))
+    );
+    let mut reject = Reject::status(401);
+    reject.headers.push(("X".into(), "\r\n\r\nbody".into()));
+    assert!(matches!(
+        conn.reject(reject),
+        Err(SendError::InvalidField(_))
+    ));
+    // Nothing went out; the request still awaits a decision.
+    assert!(wire(&mut conn).is_empty());
+    assert_eq!(conn.ready_state(), ReadyState::Connecting);
+    conn.accept(Accept::default()).unwrap();
+    assert!(wire(&mut conn).starts_with(b"HTTP/1.1 101 "));
+
+    // A policy whose headers cannot be written answers 500 and says why.
+    let policy = ServerPolicy {
+        headers: vec![("X-Bad".into(), "a\nb".into())],
+        ..ServerPolicy::default()
+    };
+    let mut conn = Connection::server(policy, Config::default(), T0);
+    let events = feed(&mut conn, request);
+    let response = String::from_utf8(wire(&mut conn)).unwrap();
+    assert!(response.starts_with("HTTP/1.1 500 "), "{response}");
+    assert!(!response.contains("a\nb"));
+    assert!(events.contains(&Event::Error(Error::Handshake(
+        HandshakeError::InvalidField(InvalidField::HeaderValue("X-Bad".into()))
+    ))));
 }
 
 #[test]

@@ -1,9 +1,12 @@
 //! The client side of the opening handshake (RFC 6455 §4.1).
 
+use super::field::{
+    InvalidField, check_extension, check_headers, check_host, check_path, check_protocol,
+};
 use super::head::{HeadLimit, HeadReader};
 use super::{
-    ACCEPT_LEN, HandshakeError, Header, accept_key, has_token, is_safe_field, is_token,
-    list_values, new_key, owned_headers, single_value, write_header,
+    ACCEPT_LEN, HandshakeError, Header, accept_key, has_token, list_values, new_key, owned_headers,
+    single_value, write_header,
 };
 use crate::Entropy;
 use crate::config::Config;
@@ -123,6 +126,20 @@ impl ClientRequest {
         self
     }
 
+    /// Checks that every field can be written into the request head as
+    /// given (the fields are public, so [`ClientRequest::new`]'s checks
+    /// may no longer hold): no CR, LF or NUL anywhere, no whitespace in
+    /// the path or host, tokens for subprotocols and header names.
+    pub fn check(&self) -> Result<(), InvalidField> {
+        check_path(&self.path)?;
+        check_host(&self.host)?;
+        self.protocols.iter().try_for_each(|p| check_protocol(p))?;
+        self.extensions
+            .iter()
+            .try_for_each(|e| check_extension(e))?;
+        check_headers(&self.headers)
+    }
+
     /// The `Host` header value: the port only when it is not the default.
     pub fn host_header(&self) -> String {
         let host = if self.host.contains(':') {
@@ -201,12 +218,14 @@ pub struct Response {
 
 impl ClientHandshake {
     /// Starts a handshake: returns the machine and the request bytes to send.
-    /// The key's 16 random bytes come from `entropy`.
+    /// The key's 16 random bytes come from `entropy`. A request that fails
+    /// [`ClientRequest::check`] is refused before anything is written.
     pub fn new(
         request: &ClientRequest,
         entropy: &mut dyn Entropy,
         config: &Config,
-    ) -> (Self, Vec<u8>) {
+    ) -> Result<(Self, Vec<u8>), HandshakeError> {
+        request.check()?;
         let mut random = [0; 16];
         entropy.fill(&mut random);
         let key = new_key(random);
@@ -218,47 +237,33 @@ impl ClientHandshake {
         out.extend_from_slice(b"Upgrade: websocket\r\nConnection: Upgrade\r\n");
         write_header(&mut out, "Sec-WebSocket-Key", &key);
         out.extend_from_slice(b"Sec-WebSocket-Version: 13\r\n");
-        let protocols: Vec<String> = request
-            .protocols
-            .iter()
-            .filter(|p| is_token(p))
-            .cloned()
-            .collect();
-        if !protocols.is_empty() {
+        if !request.protocols.is_empty() {
             write_header(
                 &mut out,
                 "Sec-WebSocket-Protocol",
-                protocols.join(", ").as_bytes(),
+                request.protocols.join(", ").as_bytes(),
             );
         }
-        let extensions: Vec<String> = request
-            .extensions
-            .iter()
-            .filter(|e| is_safe_field(e.as_bytes()))
-            .cloned()
-            .collect();
-        if !extensions.is_empty() {
+        if !request.extensions.is_empty() {
             write_header(
                 &mut out,
                 "Sec-WebSocket-Extensions",
-                extensions.join(", ").as_bytes(),
+                request.extensions.join(", ").as_bytes(),
             );
         }
         for (name, value) in &request.headers {
-            if is_token(name) && is_safe_field(value.as_bytes()) {
-                write_header(&mut out, name, value.as_bytes());
-            }
+            write_header(&mut out, name, value.as_bytes());
         }
         out.extend_from_slice(b"\r\n");
         let machine = Self {
             accept: accept_key(&key),
-            protocols,
-            extensions,
+            protocols: request.protocols.clone(),
+            extensions: request.extensions.clone(),
             reader: HeadReader::default(),
             max_head: config.max_handshake_len,
             max_headers: config.max_headers,
         };
-        (machine, out)
+        Ok((machine, out))
     }
 
     /// Feeds the bytes received so far. On `Ok(Some(response))` the head has
@@ -392,7 +397,8 @@ mod tests {
             .protocol("chat")
             .protocol("superchat")
             .header("Origin", "http://example.com");
-        let (mut handshake, bytes) = ClientHandshake::new(&request, &mut fixed, &Config::default());
+        let (mut handshake, bytes) =
+            ClientHandshake::new(&request, &mut fixed, &Config::default()).unwrap();
         assert_eq!(
             core::str::from_utf8(&bytes).unwrap(),
             "GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -413,12 +419,51 @@ Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: ch
             .unwrap()
             .protocol("chat")
             .extension("x-ok; a=1");
-        let (mut handshake, _) = ClientHandshake::new(&request, &mut fixed, &Config::default());
+        let (mut handshake, _) =
+            ClientHandshake::new(&request, &mut fixed, &Config::default()).unwrap();
         let head = alloc::format!(
             "HTTP/1.1 {status}\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\
 Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n{extra}\r\n"
         );
         handshake.receive(&mut BytesMut::from(head.as_bytes()))
+    }
+
+    #[test]
+    fn fields_that_would_break_the_request_head_are_refused() {
+        // Regression: public fields were written into the head unchecked
+        // (path, host) or dropped without a word (protocols, extensions,
+        // headers).
+        let base = ClientRequest::new("ws://h/").unwrap();
+        let mut cases: Vec<(ClientRequest, InvalidField)> = Vec::new();
+        let mut r = base.clone();
+        r.path = "/ HTTP/1.1\r\nX-Evil: 1\r\nX:".into();
+        cases.push((r.clone(), InvalidField::Path(r.path.clone())));
+        let mut r = base.clone();
+        r.host = "h\r\nX-Evil: 1".into();
+        cases.push((r.clone(), InvalidField::Host(r.host.clone())));
+        cases.push((
+            base.clone().protocol("a b"),
+            InvalidField::Protocol("a b".into()),
+        ));
+        cases.push((
+            base.clone().extension("x\r\nX-Evil: 1"),
+            InvalidField::Extension("x\r\nX-Evil: 1".into()),
+        ));
+        cases.push((
+            base.clone().header("Cookie", "a\nX-Evil: 1"),
+            InvalidField::HeaderValue("Cookie".into()),
+        ));
+        cases.push((
+            base.clone().header("X:Evil", "1"),
+            InvalidField::HeaderName("X:Evil".into()),
+        ));
+        for (request, expected) in cases {
+            let result = ClientHandshake::new(&request, &mut fixed, &Config::default());
+            assert_eq!(
+                result.map(|(_, bytes)| bytes).unwrap_err(),
+                HandshakeError::InvalidField(expected)
+            );
+        }
     }
 
     #[test]
@@ -446,7 +491,8 @@ Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n{extra}\r\n"
             other => panic!("{other:?}"),
         }
         let request = ClientRequest::new("ws://h/").unwrap();
-        let (mut handshake, _) = ClientHandshake::new(&request, &mut fixed, &Config::default());
+        let (mut handshake, _) =
+            ClientHandshake::new(&request, &mut fixed, &Config::default()).unwrap();
         let head = "HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n";
         assert_eq!(
             handshake.receive(&mut BytesMut::from(head.as_bytes())),

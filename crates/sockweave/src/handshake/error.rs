@@ -60,6 +60,15 @@ pub enum HandshakeError {
     InvalidExtension(crate::deflate::ParamsError),
     /// The transport closed before the handshake finished.
     Eof,
+    /// A value of ours (the request, or the server's answer) cannot be
+    /// written into an HTTP head; nothing was sent. A server answers 500.
+    InvalidField(super::InvalidField),
+}
+
+impl From<super::InvalidField> for HandshakeError {
+    fn from(e: super::InvalidField) -> Self {
+        Self::InvalidField(e)
+    }
 }
 
 impl HandshakeError {
@@ -81,6 +90,7 @@ impl HandshakeError {
             Self::RequestLineTooLong => 414,
             Self::OriginNotAllowed => 403,
             Self::Refused(status) => *status,
+            Self::InvalidField(_) => 500,
             _ => return None,
         })
     }
@@ -128,6 +138,7 @@ impl fmt::Display for HandshakeError {
             }
             Self::InvalidExtension(e) => write!(f, "invalid extension response: {e}"),
             Self::Eof => f.write_str("connection closed during the opening handshake"),
+            Self::InvalidField(e) => write!(f, "cannot write the HTTP head: {e}"),
         }
     }
 }

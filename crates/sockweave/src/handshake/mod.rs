@@ -11,12 +11,15 @@
 mod accept_key;
 mod client;
 mod error;
+mod field;
 mod head;
 mod server;
 
 pub use accept_key::{ACCEPT_LEN, accept_key, is_valid_key, new_key};
 pub use client::{ClientHandshake, ClientRequest, Response, UrlError};
 pub use error::HandshakeError;
+pub use field::InvalidField;
+pub(crate) use field::is_token;
 pub use server::{Accept, Reject, Request, ServerHandshake, ServerPolicy};
 
 /// One HTTP header, as received or to be sent.
@@ -68,19 +71,6 @@ pub(crate) fn trim(value: &[u8]) -> &[u8] {
         .rposition(|b| !b.is_ascii_whitespace())
         .map_or(start, |i| i + 1);
     &value[start..end]
-}
-
-/// Whether `value` can be written into an HTTP head without breaking it.
-pub(crate) fn is_safe_field(value: &[u8]) -> bool {
-    !value.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0)
-}
-
-/// Whether `token` is an RFC 9110 token (subprotocol names must be).
-pub(crate) fn is_token(token: &str) -> bool {
-    !token.is_empty()
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 fn owned_headers(parsed: &[httparse::Header<'_>]) -> alloc::vec::Vec<Header> {

@@ -1,9 +1,10 @@
 //! The server side of the opening handshake (RFC 6455 §4.2).
 
+use super::field::{InvalidField, check_extension, check_headers, check_protocol};
 use super::head::{HeadLimit, HeadReader};
 use super::{
-    HandshakeError, Header, accept_key, has_token, is_safe_field, is_token, is_valid_key,
-    list_values, owned_headers, single_value, write_header,
+    HandshakeError, Header, accept_key, has_token, is_token, is_valid_key, list_values,
+    owned_headers, single_value, write_header,
 };
 use crate::config::Config;
 use alloc::string::String;
@@ -159,8 +160,10 @@ impl Request {
             .map(|h| h.value.as_slice())
     }
 
-    /// The `101 Switching Protocols` response accepting this request.
-    pub fn accept(&self, accept: &Accept) -> Vec<u8> {
+    /// The `101 Switching Protocols` response accepting this request, or
+    /// why `accept` cannot be written ([`Accept::check`]).
+    pub fn accept(&self, accept: &Accept) -> Result<Vec<u8>, InvalidField> {
+        accept.check()?;
         let mut out = Vec::with_capacity(160);
         out.extend_from_slice(
             b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n",
@@ -178,7 +181,7 @@ impl Request {
         }
         write_extra_headers(&mut out, &accept.headers);
         out.extend_from_slice(b"\r\n");
-        out
+        Ok(out)
     }
 }
 
@@ -189,9 +192,23 @@ pub struct Accept {
     pub protocol: Option<String>,
     /// The `Sec-WebSocket-Extensions` response value, if any.
     pub extensions: Option<String>,
-    /// Extra response headers (e.g. `Set-Cookie`). Headers whose name or
-    /// value would break the HTTP head (CR, LF, NUL) are left out.
+    /// Extra response headers (e.g. `Set-Cookie`).
     pub headers: Vec<(String, String)>,
+}
+
+impl Accept {
+    /// Checks that every field can be written into the response head: the
+    /// subprotocol a token, no CR, LF or NUL in the extensions or any
+    /// header, header names tokens.
+    pub fn check(&self) -> Result<(), InvalidField> {
+        if let Some(protocol) = &self.protocol {
+            check_protocol(protocol)?;
+        }
+        if let Some(extensions) = &self.extensions {
+            check_extension(extensions)?;
+        }
+        check_headers(&self.headers)
+    }
 }
 
 /// A refusal: the HTTP response sent instead of `101`.
@@ -216,8 +233,19 @@ impl Reject {
         }
     }
 
-    /// The HTTP response bytes.
-    pub fn to_bytes(&self) -> Vec<u8> {
+    /// Checks that the refusal can be written: a status in 300–599,
+    /// header names tokens, no CR, LF or NUL in any header.
+    pub fn check(&self) -> Result<(), InvalidField> {
+        if !(300..=599).contains(&self.status) {
+            return Err(InvalidField::Status(self.status));
+        }
+        check_headers(&self.headers)
+    }
+
+    /// The HTTP response bytes, or why they cannot be written
+    /// ([`Reject::check`]).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, InvalidField> {
+        self.check()?;
         let mut out = Vec::with_capacity(128 + self.body.len());
         out.extend_from_slice(
             alloc::format!(
@@ -237,7 +265,7 @@ impl Reject {
         write_extra_headers(&mut out, &self.headers);
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(&self.body);
-        out
+        Ok(out)
     }
 }
 
@@ -300,11 +328,10 @@ impl ServerPolicy {
     }
 }
 
+/// Writes headers already checked by `check_headers`.
 fn write_extra_headers(out: &mut Vec<u8>, headers: &[(String, String)]) {
     for (name, value) in headers {
-        if is_token(name) && is_safe_field(value.as_bytes()) {
-            write_header(out, name, value.as_bytes());
-        }
+        write_header(out, name, value.as_bytes());
     }
 }
 
@@ -373,7 +400,7 @@ Sec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Version: 13\r\n\r\n";
             protocols: alloc::vec!["chat".into()],
             ..Default::default()
         };
-        let response = request.accept(&policy.decide(&request).unwrap());
+        let response = request.accept(&policy.decide(&request).unwrap()).unwrap();
         assert_eq!(
             response,
             b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -445,7 +472,9 @@ Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: ch
 
     #[test]
     fn version_426_names_the_version_we_speak() {
-        let response = Reject::from(&HandshakeError::UnsupportedVersion).to_bytes();
+        let response = Reject::from(&HandshakeError::UnsupportedVersion)
+            .to_bytes()
+            .unwrap();
         let text = String::from_utf8(response).unwrap();
         assert!(text.starts_with("HTTP/1.1 426 Upgrade Required\r\n"));
         assert!(text.contains("\r\nSec-WebSocket-Version: 13\r\n"));
@@ -488,16 +517,39 @@ Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: ch
     }
 
     #[test]
-    fn unsafe_extra_headers_are_left_out() {
+    fn answers_that_would_break_the_response_head_are_refused() {
+        // Regression: extensions were written unchecked and unsafe headers
+        // were dropped without a word.
         let request = receive(RFC_REQUEST).unwrap().unwrap();
-        let accept = Accept {
-            headers: alloc::vec![
-                ("X-Ok".into(), "1".into()),
-                ("X-Bad".into(), "a\r\nSet-Cookie: x".into())
-            ],
-            ..Default::default()
+        let accept = |f: fn(&mut Accept)| {
+            let mut accept = Accept::default();
+            f(&mut accept);
+            request.accept(&accept)
         };
-        let text = String::from_utf8(request.accept(&accept)).unwrap();
-        assert!(text.contains("X-Ok: 1\r\n") && !text.contains("X-Bad"));
+        assert_eq!(
+            accept(|a| a.extensions = Some("x\r\nSet-Cookie: evil".into())),
+            Err(InvalidField::Extension("x\r\nSet-Cookie: evil".into()))
+        );
+        assert_eq!(
+            accept(|a| a.protocol = Some("chat\r\nX: y".into())),
+            Err(InvalidField::Protocol("chat\r\nX: y".into()))
+        );
+        assert_eq!(
+            accept(|a| a.headers = alloc::vec![("X-Bad".into(), "a\r\nSet-Cookie: x".into())]),
+            Err(InvalidField::HeaderValue("X-Bad".into()))
+        );
+        assert!(accept(|a| a.headers = alloc::vec![("X-Ok".into(), "1".into())]).is_ok());
+        let mut reject = Reject::status(401);
+        reject
+            .headers
+            .push(("WWW-Authenticate".into(), "Basic\nX: y".into()));
+        assert_eq!(
+            reject.to_bytes(),
+            Err(InvalidField::HeaderValue("WWW-Authenticate".into()))
+        );
+        assert_eq!(
+            Reject::status(200).to_bytes(),
+            Err(InvalidField::Status(200))
+        );
     }
 }
