@@ -41,8 +41,8 @@ use crate::event::{CloseEvent, Event, Open};
 use crate::extension::Extension;
 use crate::frame::{MAX_CONTROL_PAYLOAD, OpCode};
 use crate::handshake::{
-    Accept, ClientHandshake, ClientRequest, HandshakeError, Reject, Request, ServerHandshake,
-    ServerPolicy,
+    Accept, ClientHandshake, ClientRequest, HandshakeError, Reject, Request, ResponseHead,
+    ServerHandshake, ServerPolicy,
 };
 use crate::message::{Kind, Message};
 use crate::time::Instant;
@@ -209,6 +209,26 @@ impl Connection {
     /// done elsewhere (e.g. an HTTP server's upgrade).
     pub fn established_server(config: Config, now: Instant) -> Self {
         Self::with_phase(Role::Server, config, Phase::Open, None, now)
+    }
+
+    /// The server side of an opening handshake whose request an HTTP server
+    /// parsed (hyper, h2, an HTTP/3 stack): `request` passed
+    /// [`Request::from_head`] and `accept` is the decision
+    /// ([`ServerPolicy::decide`], or the application's). Negotiates
+    /// permessage-deflate as [`Connection::server`] would and returns the
+    /// response head to send, shaped for the request's HTTP version, with
+    /// a connection that is OPEN (its [`Event::Open`] queued) and records
+    /// the subprotocol and extensions. Frames follow on the upgraded
+    /// transport (the HTTP/2 or HTTP/3 stream).
+    pub fn upgraded(
+        request: &Request,
+        accept: Accept,
+        config: Config,
+        now: Instant,
+    ) -> Result<(Self, ResponseHead), SendError> {
+        let mut conn = Self::with_phase(Role::Server, config, Phase::Open, None, now);
+        let head = conn.answer(request, accept)?;
+        Ok((conn, head))
     }
 
     /// For an opening handshake done elsewhere: runs the extensions its
@@ -526,14 +546,9 @@ impl Connection {
         let Phase::Deciding(request) = &self.phase else {
             return Err(SendError::NoRequest);
         };
-        accept.check().map_err(SendError::InvalidField)?;
-        if let Some(protocol) = &accept.protocol {
-            if !request.protocols.contains(protocol) {
-                return Err(SendError::ProtocolNotOffered(protocol.clone()));
-            }
-        }
         let request = request.clone();
-        self.respond(&request, accept);
+        let head = self.answer(&request, accept)?;
+        self.out.push_raw(&head.to_http11());
         Ok(())
     }
 
@@ -714,21 +729,37 @@ impl Connection {
         self.push(Event::Open(self.negotiated.clone()));
     }
 
-    fn respond(&mut self, request: &Request, mut accept: Accept) {
-        let agreed = negotiate::accept(request, &mut accept, &self.config);
-        let response = match request.accept(&accept) {
-            Ok(response) => response,
+    /// The policy's answer to a request our own reader parsed.
+    fn respond(&mut self, request: &Request, accept: Accept) {
+        match self.answer(request, accept) {
+            Ok(head) => self.out.push_raw(&head.to_http11()),
             // A policy whose headers cannot be written: a server error.
             Err(e) => {
-                let error = HandshakeError::InvalidField(e);
-                return self.refuse(&Reject::from(&error), error);
+                let error = match e {
+                    SendError::InvalidField(field) => HandshakeError::InvalidField(field),
+                    _ => HandshakeError::Refused(500),
+                };
+                self.refuse(&Reject::from(&error), error)
             }
-        };
-        self.out.push_raw(&response);
+        }
+    }
+
+    /// Accepts `request`: checks the answer, negotiates extensions, opens.
+    /// On an error nothing changed.
+    fn answer(&mut self, request: &Request, mut accept: Accept) -> Result<ResponseHead, SendError> {
+        if let Some(protocol) = &accept.protocol {
+            if !request.protocols.contains(protocol) {
+                return Err(SendError::ProtocolNotOffered(protocol.clone()));
+            }
+        }
+        accept.check().map_err(SendError::InvalidField)?;
+        let agreed = negotiate::accept(request, &mut accept, &self.config);
+        let head = request.response(&accept).map_err(SendError::InvalidField)?;
         if let Some(extension) = agreed {
             self.set_extension(extension);
         }
         self.open(accept.protocol, accept.extensions);
+        Ok(head)
     }
 
     /// Client side: runs what the server's response selected.

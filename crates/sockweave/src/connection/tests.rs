@@ -586,6 +586,61 @@ Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n
 }
 
 #[test]
+fn a_request_parsed_elsewhere_opens_with_what_was_negotiated() {
+    use crate::handshake::{Header, HttpVersion, RequestHead};
+    let header = |name: &str, value: &str| Header {
+        name: name.into(),
+        value: value.as_bytes().to_vec(),
+    };
+    let request = Request::from_head(RequestHead {
+        method: "CONNECT",
+        version: HttpVersion::Http2,
+        protocol: Some("websocket"),
+        target: "/",
+        authority: Some("h"),
+        headers: vec![
+            header("sec-websocket-version", "13"),
+            header("sec-websocket-protocol", "a, b"),
+        ],
+    })
+    .unwrap();
+    let policy = ServerPolicy {
+        protocols: vec!["b".into()],
+        ..Default::default()
+    };
+    let accept = policy.decide(&request).unwrap();
+    let (mut conn, head) = Connection::upgraded(&request, accept, Config::default(), T0).unwrap();
+    assert_eq!(head.status, 200);
+    assert_eq!(conn.ready_state(), ReadyState::Open);
+    assert_eq!(conn.protocol(), Some("b"));
+    assert!(wire(&mut conn).is_empty(), "the HTTP server sends the head");
+    let open = Event::Open(Open {
+        protocol: Some("b".into()),
+        extensions: None,
+    });
+    assert_eq!(
+        feed(&mut conn, &client_frame(OpCode::Text, true, b"hi")),
+        [open, text("hi")]
+    );
+    // The same frame rules as any server connection: unmasked is 1002.
+    let unmasked = [0x81, 0x02, b'h', b'i'];
+    let events = feed(&mut conn, &unmasked);
+    assert_eq!(
+        events[0],
+        Event::Error(Error::Protocol(ProtocolError::UnmaskedFrame))
+    );
+    // An answer with a subprotocol the client did not offer is refused.
+    let bad = Accept {
+        protocol: Some("c".into()),
+        ..Accept::default()
+    };
+    assert!(matches!(
+        Connection::upgraded(&request, bad, Config::default(), T0),
+        Err(SendError::ProtocolNotOffered(_))
+    ));
+}
+
+#[test]
 fn streaming_mode_delivers_utf8_pieces() {
     let config = Config {
         streaming: true,

@@ -12,13 +12,15 @@ use core::fmt;
 pub enum HandshakeError {
     /// The HTTP head could not be parsed (400 on a server).
     Malformed,
-    /// The request method is not GET (405).
+    /// The request method is not GET (HTTP/1.1), or not CONNECT (HTTP/2,
+    /// HTTP/3) (405).
     MethodNotAllowed,
     /// The request is older than HTTP/1.1 (400).
     HttpVersion,
     /// No `Host` header (400).
     MissingHost,
-    /// No `Upgrade: websocket` token (400 on a server).
+    /// No `Upgrade: websocket` token (400 on a server); over HTTP/2 or
+    /// HTTP/3, a `CONNECT` without `:protocol websocket` (RFC 8441 §4).
     MissingUpgrade,
     /// No `Connection: upgrade` token (400 on a server).
     MissingConnection,
@@ -100,10 +102,14 @@ impl fmt::Display for HandshakeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Malformed => f.write_str("malformed HTTP head"),
-            Self::MethodNotAllowed => f.write_str("method is not GET"),
+            Self::MethodNotAllowed => {
+                f.write_str("method is not GET (HTTP/1.1) or CONNECT (HTTP/2, HTTP/3)")
+            }
             Self::HttpVersion => f.write_str("HTTP version older than 1.1"),
             Self::MissingHost => f.write_str("missing Host header"),
-            Self::MissingUpgrade => f.write_str("missing `Upgrade: websocket`"),
+            Self::MissingUpgrade => {
+                f.write_str("missing `Upgrade: websocket` (or `:protocol websocket`)")
+            }
             Self::MissingConnection => f.write_str("missing `Connection: upgrade`"),
             Self::InvalidKey => f.write_str("missing, repeated or malformed Sec-WebSocket-Key"),
             Self::UnsupportedVersion => f.write_str("Sec-WebSocket-Version is not 13"),

@@ -13,6 +13,7 @@ mod client;
 mod error;
 mod field;
 mod head;
+mod request;
 mod server;
 
 pub use accept_key::{ACCEPT_LEN, accept_key, is_valid_key, new_key};
@@ -20,7 +21,8 @@ pub use client::{ClientHandshake, ClientRequest, Response, UrlError};
 pub use error::HandshakeError;
 pub use field::InvalidField;
 pub(crate) use field::is_token;
-pub use server::{Accept, Reject, Request, ServerHandshake, ServerPolicy};
+pub use request::{HttpVersion, Request, RequestHead, ResponseHead};
+pub use server::{Accept, Reject, ServerHandshake, ServerPolicy};
 
 /// One HTTP header, as received or to be sent.
 #[derive(Debug, Clone, PartialEq, Eq)]

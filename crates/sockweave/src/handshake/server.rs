@@ -2,10 +2,8 @@
 
 use super::field::{InvalidField, check_extension, check_headers, check_protocol};
 use super::head::{HeadLimit, HeadReader};
-use super::{
-    HandshakeError, Header, accept_key, has_token, is_token, is_valid_key, list_values,
-    owned_headers, single_value, write_header,
-};
+use super::request::{HttpVersion, Request, RequestHead, ResponseHead};
+use super::{HandshakeError, owned_headers, write_header};
 use crate::config::Config;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -78,110 +76,44 @@ fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, HandshakeEr
         Err(httparse::Error::TooManyHeaders) => return Err(HandshakeError::TooManyHeaders),
         Err(_) => return Err(HandshakeError::Malformed),
     }
-    let method = parsed.method.unwrap_or_default();
-    if method != "GET" {
-        return Err(HandshakeError::MethodNotAllowed);
-    }
-    if parsed.version != Some(1) {
-        return Err(HandshakeError::HttpVersion);
-    }
-    let headers = owned_headers(parsed.headers);
-    let host = match single_value(&headers, "host") {
-        Ok(Some(host)) if !host.is_empty() => String::from_utf8_lossy(host).into_owned(),
-        _ => return Err(HandshakeError::MissingHost),
+    let version = match parsed.version {
+        Some(1) => HttpVersion::Http11,
+        _ => HttpVersion::Http10,
     };
-    if !has_token(&headers, "upgrade", "websocket") {
-        return Err(HandshakeError::MissingUpgrade);
-    }
-    if !has_token(&headers, "connection", "upgrade") {
-        return Err(HandshakeError::MissingConnection);
-    }
-    let key = match single_value(&headers, "sec-websocket-key") {
-        Ok(Some(key)) if is_valid_key(key) => String::from_utf8_lossy(key).into_owned(),
-        _ => return Err(HandshakeError::InvalidKey),
-    };
-    match single_value(&headers, "sec-websocket-version") {
-        Ok(Some(b"13")) => {}
-        _ => return Err(HandshakeError::UnsupportedVersion),
-    }
-    let mut protocols: Vec<String> = Vec::new();
-    for offered in list_values(&headers, "sec-websocket-protocol") {
-        let offered = core::str::from_utf8(offered).map_err(|_| HandshakeError::InvalidProtocol)?;
-        if !is_token(offered) || protocols.iter().any(|p| p == offered) {
-            return Err(HandshakeError::InvalidProtocol);
-        }
-        protocols.push(offered.into());
-    }
-    let extensions = list_values(&headers, "sec-websocket-extensions")
-        .map(|e| String::from_utf8_lossy(e).into_owned())
-        .collect();
-    // Two Origin headers must not read as none: that would let a refused
-    // origin past the allow-list (RFC 6454 §7.3 allows one Origin field).
-    let origin = single_value(&headers, "origin")
-        .map_err(|()| HandshakeError::RepeatedOrigin)?
-        .map(|o| String::from_utf8_lossy(o).into_owned());
-    Ok(Request {
-        path: parsed.path.unwrap_or("/").into(),
-        host,
-        key,
-        protocols,
-        extensions,
-        origin,
-        headers,
+    Request::from_head(RequestHead {
+        method: parsed.method.unwrap_or_default(),
+        version,
+        protocol: None,
+        target: parsed.path.unwrap_or("/"),
+        authority: None,
+        headers: owned_headers(parsed.headers),
     })
 }
 
-/// A valid opening handshake request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Request {
-    /// Request target: path and query.
-    pub path: String,
-    /// The `Host` header.
-    pub host: String,
-    /// The `Sec-WebSocket-Key`.
-    pub key: String,
-    /// Subprotocols offered, in the client's order of preference.
-    pub protocols: Vec<String>,
-    /// Extensions offered, one entry per comma-separated offer.
-    pub extensions: Vec<String>,
-    /// The `Origin` header, sent by browsers.
-    pub origin: Option<String>,
-    /// All headers, as received.
-    pub headers: Vec<Header>,
+impl Request {
+    /// The `101 Switching Protocols` response accepting this HTTP/1.1
+    /// request, as bytes, or why `accept` cannot be written
+    /// ([`Accept::check`]). [`Request::response`] gives the head for any
+    /// HTTP version.
+    pub fn accept(&self, accept: &Accept) -> Result<Vec<u8>, InvalidField> {
+        Ok(self.response(accept)?.to_http11())
+    }
 }
 
-impl Request {
-    /// The first header called `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value.as_slice())
-    }
-
-    /// The `101 Switching Protocols` response accepting this request, or
-    /// why `accept` cannot be written ([`Accept::check`]).
-    pub fn accept(&self, accept: &Accept) -> Result<Vec<u8>, InvalidField> {
-        accept.check()?;
+impl ResponseHead {
+    /// The head as HTTP/1.1 bytes. Its fields were checked when it was
+    /// made ([`Request::response`]).
+    pub fn to_http11(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(160);
-        out.extend_from_slice(
-            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n",
+        let status_line = alloc::format!(
+            "HTTP/1.1 {} {}\r\n",
+            self.status,
+            reason_phrase(self.status)
         );
-        write_header(
-            &mut out,
-            "Sec-WebSocket-Accept",
-            &accept_key(self.key.as_bytes()),
-        );
-        if let Some(protocol) = &accept.protocol {
-            write_header(&mut out, "Sec-WebSocket-Protocol", protocol.as_bytes());
-        }
-        if let Some(extensions) = &accept.extensions {
-            write_header(&mut out, "Sec-WebSocket-Extensions", extensions.as_bytes());
-        }
-        write_extra_headers(&mut out, &accept.headers);
+        out.extend_from_slice(status_line.as_bytes());
+        write_extra_headers(&mut out, &self.headers);
         out.extend_from_slice(b"\r\n");
-        Ok(out)
+        out
     }
 }
 
@@ -269,22 +201,38 @@ impl Reject {
     }
 }
 
-impl From<&HandshakeError> for Reject {
-    /// The response for a failed request: its status, plus the header
-    /// the RFC asks for (426 names the version we speak, 405 the method).
-    fn from(error: &HandshakeError) -> Self {
+impl Reject {
+    /// The response for a failed request that came over `version`: its
+    /// status, plus the header the RFC asks for (426 names the version we
+    /// speak, 405 the method: `GET` for HTTP/1.1, `CONNECT` for HTTP/2 and
+    /// HTTP/3, where `Upgrade` is a connection-specific field and not sent).
+    pub fn for_version(error: &HandshakeError, version: HttpVersion) -> Self {
         let mut reject = Self::status(error.http_status().unwrap_or(400));
+        let extended_connect = version.is_extended_connect();
         match error {
             HandshakeError::UnsupportedVersion => {
                 reject
                     .headers
                     .push(("Sec-WebSocket-Version".into(), "13".into()));
-                reject.headers.push(("Upgrade".into(), "websocket".into()));
+                if !extended_connect {
+                    reject.headers.push(("Upgrade".into(), "websocket".into()));
+                }
             }
-            HandshakeError::MethodNotAllowed => reject.headers.push(("Allow".into(), "GET".into())),
+            HandshakeError::MethodNotAllowed => {
+                let allow = if extended_connect { "CONNECT" } else { "GET" };
+                reject.headers.push(("Allow".into(), allow.into()));
+            }
             _ => {}
         }
         reject
+    }
+}
+
+impl From<&HandshakeError> for Reject {
+    /// The HTTP/1.1 response for a failed request
+    /// ([`Reject::for_version`]).
+    fn from(error: &HandshakeError) -> Self {
+        Self::for_version(error, HttpVersion::Http11)
     }
 }
 
@@ -338,6 +286,7 @@ fn write_extra_headers(out: &mut Vec<u8>, headers: &[(String, String)]) {
 fn reason_phrase(status: u16) -> &'static str {
     match status {
         101 => "Switching Protocols",
+        200 => "OK",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
@@ -421,7 +370,7 @@ Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: ch
                 result = handshake.receive(&mut input).unwrap();
             }
         }
-        assert_eq!(result.unwrap().key, "dGhlIHNhbXBsZSBub25jZQ==");
+        assert_eq!(result.unwrap().key.unwrap(), "dGhlIHNhbXBsZSBub25jZQ==");
         assert_eq!(&input[..], b"\x81\x80abcd");
     }
 
