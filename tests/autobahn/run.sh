@@ -4,7 +4,9 @@
 #
 # usage: tests/autobahn/run.sh [PROFILE] [TARGET...]
 #   PROFILE  core (default: cases 1.*-10.*), fast, all, or case patterns
-#   TARGET   core (bare core over blocking sockets), std, tokio, mio   (default: all)
+#   TARGET   core (bare core over blocking sockets), std, tokio, mio, axum
+#            (axum: the axum_echo_server example over HTTP/1.1; server only)
+#            (default: core std tokio mio axum)
 # DEFLATE=1 runs the servers and clients with permessage-deflate on
 # (`--deflate`), for cases 12.* and 13.*; reports then go to
 # target/autobahn/<target>-deflate-{server,client}/.
@@ -15,7 +17,7 @@ cd "$(dirname "$0")/../.."
 profile="${1:-core}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(core std tokio mio)
+[ ${#targets[@]} -gt 0 ] || targets=(core std tokio mio axum)
 autobahn="${AUTOBAHN_DIR:-../shared/autobahn}"
 port="${AB_PORT:-9301}"
 flag="" suffix=""
@@ -37,9 +39,14 @@ for target in "${targets[@]}"; do
         std) package=sockweave-std ;;
         tokio) package=sockweave-tokio ;;
         mio) package=sockweave-mio ;;
+        axum) package=sockweave-axum ;;
         *) echo "unknown target $target" >&2; exit 2 ;;
     esac
-    cargo build --release -q -p "$package" --example "${target}_echo_server" --example "${target}_autobahn_client"
+    client=1
+    [ "$target" = axum ] && client=0
+    examples=(--example "${target}_echo_server")
+    [ $client = 1 ] && examples+=(--example "${target}_autobahn_client")
+    cargo build --release -q -p "$package" "${examples[@]}"
     "./target/release/examples/${target}_echo_server" "127.0.0.1:$port" $flag 2>/dev/null &
     server=$!
     for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
@@ -48,6 +55,7 @@ for target in "${targets[@]}"; do
     kill "$server" 2>/dev/null || true
     wait "$server" 2>/dev/null || true
     strict "target/autobahn/$target$suffix-server" "$target$suffix server" || status=1
+    [ $client = 1 ] || continue
     OUTDIR="$PWD/target/autobahn/$target$suffix-client" \
         bash "$autobahn/test-client.sh" "./target/release/examples/${target}_autobahn_client {url} sockweave-$target $flag" "$profile" >/dev/null || true
     strict "target/autobahn/$target$suffix-client" "$target$suffix client" || status=1

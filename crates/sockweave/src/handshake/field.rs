@@ -3,7 +3,8 @@
 //! extension offers and answers, extra headers) is checked here before a
 //! byte is written: a CR or LF would end the line and let the value add
 //! headers or a body of its own (response splitting, request smuggling),
-//! and NUL is cut short by some parsers. Such a value is refused with
+//! NUL is cut short by some parsers, and no other control character is a
+//! valid field value (RFC 9110 §5.5). Such a value is refused with
 //! [`InvalidField`], never dropped silently or written.
 
 use alloc::string::String;
@@ -20,11 +21,13 @@ pub enum InvalidField {
     Host(String),
     /// A subprotocol that is not an RFC 9110 token.
     Protocol(String),
-    /// An extension offer or answer holding CR, LF or NUL.
+    /// An extension offer or answer holding a control character (CR, LF,
+    /// NUL…).
     Extension(String),
     /// A header name that is not a token.
     HeaderName(String),
-    /// The value of the header with this name holds CR, LF or NUL.
+    /// The value of the header with this name holds a control character
+    /// (CR, LF, NUL…; a tab is allowed).
     HeaderValue(String),
     /// A refusal's status outside 300–599 (a 1xx or 2xx would read as
     /// something other than a refusal).
@@ -37,9 +40,9 @@ impl fmt::Display for InvalidField {
             Self::Path(p) => write!(f, "request target {p:?} cannot go into a request line"),
             Self::Host(h) => write!(f, "host {h:?} cannot go into a Host header"),
             Self::Protocol(p) => write!(f, "subprotocol {p:?} is not a token"),
-            Self::Extension(e) => write!(f, "extension {e:?} holds CR, LF or NUL"),
+            Self::Extension(e) => write!(f, "extension {e:?} holds a control character"),
             Self::HeaderName(n) => write!(f, "header name {n:?} is not a token"),
-            Self::HeaderValue(n) => write!(f, "value of header {n:?} holds CR, LF or NUL"),
+            Self::HeaderValue(n) => write!(f, "value of header {n:?} holds a control character"),
             Self::Status(s) => write!(f, "status {s} is not a refusal (300-599)"),
         }
     }
@@ -47,9 +50,12 @@ impl fmt::Display for InvalidField {
 
 impl core::error::Error for InvalidField {}
 
-/// Whether `value` can be written into an HTTP head without breaking it.
+/// Whether `value` is an RFC 9110 §5.5 field value: visible characters,
+/// spaces and tabs, and obs-text, but no other control character (CR, LF
+/// and NUL above all). HTTP libraries (`http`, h2) hold values to the
+/// same rule, so what passes here is never dropped by the next layer.
 pub(crate) fn is_safe_field(value: &[u8]) -> bool {
-    !value.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0)
+    !value.iter().any(|&b| (b < b' ' && b != b'\t') || b == 0x7f)
 }
 
 /// Whether `token` is an RFC 9110 token (subprotocol and header names).
@@ -116,7 +122,7 @@ mod tests {
 
     #[test]
     fn line_breaks_and_nul_are_refused_everywhere() {
-        for bad in ["a\r\nX-Evil: 1", "a\nb", "a\rb", "a\0b"] {
+        for bad in ["a\r\nX-Evil: 1", "a\nb", "a\rb", "a\0b", "a\x1bb", "a\x7fb"] {
             assert!(check_path(&alloc::format!("/{bad}")).is_err(), "{bad:?}");
             assert!(check_host(bad).is_err(), "{bad:?}");
             assert!(check_protocol(bad).is_err(), "{bad:?}");
@@ -134,6 +140,7 @@ mod tests {
         assert!(check_path("/chat?x=1").is_ok());
         assert!(check_host("example.com").is_ok());
         assert!(check_extension("permessage-deflate; client_max_window_bits").is_ok());
-        assert!(check_headers(&[("Cookie".into(), "a=1; b=2".into())]).is_ok());
+        assert!(check_headers(&[("Cookie".into(), "a=1;\tb=2".into())]).is_ok());
+        assert!(check_headers(&[("X-Name".into(), "Zoë".into())]).is_ok());
     }
 }

@@ -54,6 +54,23 @@ pub struct RequestHead<'a> {
     pub headers: Vec<Header>,
 }
 
+impl RequestHead<'_> {
+    /// Whether the request asks for a WebSocket at all: an HTTP/1.1
+    /// request with an `Upgrade: websocket` token, or an HTTP/2 or HTTP/3
+    /// `CONNECT` with `:protocol websocket`. Cheap, for routing; whether
+    /// the request is a valid one is [`Request::from_head`]'s answer.
+    pub fn wants_websocket(&self) -> bool {
+        if self.version.is_extended_connect() {
+            self.method == "CONNECT"
+                && self
+                    .protocol
+                    .is_some_and(|p| p.eq_ignore_ascii_case("websocket"))
+        } else {
+            has_token(&self.headers, "upgrade", "websocket")
+        }
+    }
+}
+
 /// A valid opening handshake request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
