@@ -132,9 +132,10 @@ const cases = {
       ws.close(code, reason);
       if (ws.readyState !== WebSocket.CLOSING) return `readyState ${ws.readyState} after close()`;
       const e = await closeEvent(ws);
-      seen.push([e.code, e.wasClean, ws.readyState]);
+      seen.push([e.code, e.reason, e.wasClean, ws.readyState]);
     }
-    const want = [[1000, true, 3], [4000, true, 3]];
+    // The server echoes the code and the reason.
+    const want = [[1000, 'Work complete', true, 3], [4000, 'custom reason ✓', true, 3]];
     return JSON.stringify(seen) === JSON.stringify(want) ? 'ok' : JSON.stringify(seen);
   },
 

@@ -712,7 +712,12 @@ impl Connection {
             return;
         }
         if self.close_sent.is_none() {
-            let echo = frame.as_ref().map(|(code, _)| (*code, ""));
+            // Echo the code and the reason, as Node ws and python
+            // websockets do: browsers show the reason in CloseEvent, and a
+            // peer's reason already fits a close frame (§5.5).
+            let echo = frame
+                .as_ref()
+                .map(|(code, reason)| (*code, reason.as_str()));
             self.send_close(echo, now);
         }
         self.close_received = Some(frame.unwrap_or((CloseCode::NO_STATUS, String::new())));
