@@ -8,9 +8,21 @@
 // IDLE_URL: the same with --idle-timeout 1 (the server closes: 1001).
 // STRICT_URL: the same with --allow-origin https://other.example (403).
 // Prints one line per case; exits 1 if any failed.
+//
+// For WebSockets over HTTP/2 (RFC 8441), with servers on TLS:
+//   PAGE_URL   the page is loaded from here (the echo server's /health),
+//              so Chromium holds an HTTP/2 connection to that origin;
+//   WARM_URLS  comma-separated URLs fetched with credentials first, one
+//              per other server, so each origin has an HTTP/2 connection
+//              that WebSockets reuse (Chromium opens WebSockets over h2
+//              only on a connection it already has);
+//   CERT       the servers' certificate, trusted by its key's hash
+//              (--ignore-certificate-errors-spki-list), with no error state.
 
 'use strict';
 
+const crypto = require('crypto');
+const fs = require('fs');
 const http = require('http');
 const { chromium } = require('playwright-core');
 
@@ -180,15 +192,24 @@ async function main() {
     res.end('<!doctype html><title>sockweave browser tests</title>');
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
+  if (process.env.CERT) {
+    const cert = new crypto.X509Certificate(fs.readFileSync(process.env.CERT));
+    const spki = cert.publicKey.export({ type: 'spki', format: 'der' });
+    args.push(`--ignore-certificate-errors-spki-list=${crypto.createHash('sha256').update(spki).digest('base64')}`);
+  }
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    args,
   });
   let failed = 0;
   try {
     const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    await page.goto(process.env.PAGE_URL || `http://127.0.0.1:${server.address().port}/`);
     await page.evaluate(helpers);
+    for (const url of (process.env.WARM_URLS || '').split(',').filter(Boolean)) {
+      await page.evaluate(`fetch(${JSON.stringify(url)}, { mode: 'no-cors', credentials: 'include' })`);
+    }
     for (const [label, echoUrl, deflate] of [['', plainUrl, false], ['+deflate', deflateUrl, true]]) {
       for (const [name, run] of Object.entries(cases)) {
         let result;

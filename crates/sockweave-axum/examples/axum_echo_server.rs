@@ -1,13 +1,15 @@
 //! An axum echo server:
-//! `axum_echo_server [ADDR] [--tls-cert F --tls-key F] [--deflate] [--protocol P]...`
-//! (default 127.0.0.1:9001).
+//! `axum_echo_server [ADDR] [--tls-cert F --tls-key F] [--deflate] [--protocol P]...
+//! [--allow-origin O]... [--idle-timeout S]` (default 127.0.0.1:9001).
 //!
 //! One port speaks HTTP/1.1 and HTTP/2: h2c with prior knowledge on a
 //! plain port, ALPN `h2` or `http/1.1` with TLS; HTTP/2 advertises
 //! extended CONNECT (RFC 8441). WebSockets at `/` and `/echo` echo every
 //! message unchanged and answer a close with the same code and reason;
 //! `GET /health` answers `ok`; any other path is 404. Each WebSocket is
-//! logged on stderr with the HTTP version it came over.
+//! logged on stderr with the HTTP version it came over, then what it
+//! negotiated. `--allow-origin` refuses other Origins (403);
+//! `--idle-timeout` closes silent connections (1001).
 
 use axum::Router;
 use axum::response::Response;
@@ -27,6 +29,8 @@ struct Options {
     key: Option<PathBuf>,
     deflate: bool,
     protocols: Vec<String>,
+    origins: Vec<String>,
+    idle_timeout: Option<std::time::Duration>,
 }
 
 fn options() -> Options {
@@ -38,6 +42,12 @@ fn options() -> Options {
             "--tls-key" => options.key = args.next().map(PathBuf::from),
             "--deflate" => options.deflate = true,
             "--protocol" => options.protocols.extend(args.next()),
+            "--allow-origin" => options.origins.extend(args.next()),
+            "--idle-timeout" => {
+                let seconds = args.next().and_then(|s| s.parse::<f64>().ok());
+                options.idle_timeout =
+                    seconds.and_then(|s| std::time::Duration::try_from_secs_f64(s).ok());
+            }
             _ if options.addr.is_none() => options.addr = Some(arg),
             _ => {
                 eprintln!("unexpected argument {arg:?}");
@@ -51,6 +61,7 @@ fn options() -> Options {
 async fn echo_route(upgrade: WebSocketUpgrade, options: Arc<Options>) -> Response {
     let mut config = Config::default();
     config.max_queued = 32 << 20; // a 16 MiB echo fits whole
+    config.idle_timeout = options.idle_timeout;
     #[cfg(feature = "deflate")]
     if options.deflate {
         config.deflate = Some(sockweave_axum::sockweave::deflate::DeflateConfig::default());
@@ -62,14 +73,26 @@ async fn echo_route(upgrade: WebSocketUpgrade, options: Arc<Options>) -> Respons
         request.path,
         request.origin.as_deref().unwrap_or("-")
     );
+    let mut upgrade = upgrade.protocols(options.protocols.clone());
+    if !options.origins.is_empty() {
+        upgrade = upgrade.allowed_origins(options.origins.clone());
+    }
     upgrade
-        .protocols(options.protocols.clone())
         .config(config)
         .on_failed_upgrade(|e| eprintln!("upgrade failed: {e}"))
         .on_upgrade(echo)
 }
 
 async fn echo(mut socket: WebSocket) {
+    let conn = socket.connection();
+    let mut note = String::new();
+    if let Some(p) = conn.protocol() {
+        note.push_str(&format!(" (protocol {p})"));
+    }
+    if let Some(e) = conn.extensions() {
+        note.push_str(&format!(" (extensions {e})"));
+    }
+    eprintln!("open{note}");
     loop {
         match socket.recv().await {
             Ok(Some(message)) => {
