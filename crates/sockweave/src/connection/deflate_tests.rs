@@ -510,3 +510,99 @@ proptest! {
         prop_assert_eq!(got, ["a first message, a first message", "ünïcödé ünïcödé ünïcödé", "", "fragmented, compressed 🦀"]);
     }
 }
+
+/// RFC 8441 end to end in the core: the client's extended CONNECT, as an
+/// HTTP/2 stack would carry it, through the server's rules and back, with
+/// permessage-deflate negotiated as over HTTP/1.1.
+#[test]
+fn extended_connect_both_roles_negotiate_deflate() {
+    use crate::handshake::{Header, HttpVersion, RequestHead};
+    let config = with_deflate(Some(DeflateConfig::default()));
+    let request = ClientRequest::new("wss://example.com/chat")
+        .unwrap()
+        .protocol("chat");
+    let (handshake, connect) = Connection::extended_connect(&request, &config).unwrap();
+    assert_eq!(
+        (
+            connect.scheme,
+            connect.authority.as_str(),
+            connect.path.as_str()
+        ),
+        ("https", "example.com", "/chat")
+    );
+    assert!(
+        !connect
+            .headers
+            .iter()
+            .any(|(n, _)| n == "sec-websocket-key")
+    );
+    let headers: Vec<Header> = connect
+        .headers
+        .iter()
+        .map(|(name, value)| Header {
+            name: name.clone(),
+            value: value.as_bytes().to_vec(),
+        })
+        .collect();
+    let server_request = Request::from_head(RequestHead {
+        method: "CONNECT",
+        version: HttpVersion::Http2,
+        protocol: Some("websocket"),
+        target: &connect.path,
+        authority: Some(&connect.authority),
+        headers,
+    })
+    .unwrap();
+    let policy = ServerPolicy {
+        protocols: vec!["chat".into()],
+        ..ServerPolicy::default()
+    };
+    let accept = policy.decide(&server_request).unwrap();
+    let (mut server, head) =
+        Connection::upgraded(&server_request, accept, config.clone(), T0).unwrap();
+    assert_eq!(head.status, 200);
+    let response: Vec<Header> = head
+        .headers
+        .iter()
+        .map(|(name, value)| Header {
+            name: name.clone(),
+            value: value.as_bytes().to_vec(),
+        })
+        .collect();
+    // A 101 is not an answer to an extended CONNECT.
+    assert!(matches!(
+        handshake.check_response(101, response.clone()),
+        Err(HandshakeError::Status { status: 101, .. })
+    ));
+    let mut client = Connection::client_upgraded(
+        &handshake,
+        head.status,
+        response,
+        config,
+        |b: &mut [u8]| b.fill(3),
+        T0,
+    )
+    .unwrap();
+    assert_eq!(client.protocol(), Some("chat"));
+    assert!(
+        client
+            .extensions()
+            .unwrap()
+            .starts_with("permessage-deflate")
+    );
+    assert_eq!(server.extensions(), client.extensions());
+    events(&mut server);
+    events(&mut client);
+    let text = "compressed over a stream ".repeat(100);
+    client.send(text.as_str()).unwrap();
+    let frame = wire(&mut client);
+    assert!(
+        frame.len() < text.len() / 4,
+        "compressed: {} bytes",
+        frame.len()
+    );
+    assert_eq!(
+        deliver(&mut server, &frame),
+        [Event::Message(Message::from(text.as_str()))]
+    );
+}

@@ -41,8 +41,8 @@ use crate::event::{CloseEvent, Event, Open};
 use crate::extension::Extension;
 use crate::frame::{MAX_CONTROL_PAYLOAD, OpCode};
 use crate::handshake::{
-    Accept, ClientHandshake, ClientRequest, HandshakeError, Reject, Request, ResponseHead,
-    ServerHandshake, ServerPolicy,
+    Accept, ClientHandshake, ClientRequest, ConnectRequest, HandshakeError, Header, Reject,
+    Request, ResponseHead, ServerHandshake, ServerPolicy,
 };
 use crate::message::{Kind, Message};
 use crate::time::Instant;
@@ -229,6 +229,44 @@ impl Connection {
         let mut conn = Self::with_phase(Role::Server, config, Phase::Open, None, now);
         let head = conn.answer(request, accept)?;
         Ok((conn, head))
+    }
+
+    /// The client side of an extended CONNECT (RFC 8441 over HTTP/2,
+    /// RFC 9220 over HTTP/3): the request for the HTTP client to send, with
+    /// the permessage-deflate offer `config` asks for, and the handshake
+    /// that checks the answer in [`Connection::client_upgraded`]. Send it
+    /// only once the server's SETTINGS enabled the extended CONNECT.
+    pub fn extended_connect(
+        request: &ClientRequest,
+        config: &Config,
+    ) -> Result<(ClientHandshake, ConnectRequest), HandshakeError> {
+        let request = negotiate::with_offer(request, config);
+        ClientHandshake::extended_connect(&request, config)
+    }
+
+    /// The answer to an extended CONNECT, checked as our own handshake
+    /// checks a `101` (a `2xx`, a subprotocol we offered, a valid
+    /// permessage-deflate answer): an OPEN connection (its [`Event::Open`]
+    /// queued) for the stream, or why not.
+    pub fn client_upgraded(
+        handshake: &ClientHandshake,
+        status: u16,
+        headers: alloc::vec::Vec<Header>,
+        config: Config,
+        entropy: impl Entropy + 'static,
+        now: Instant,
+    ) -> Result<Self, HandshakeError> {
+        let response = handshake.check_response(status, headers)?;
+        let mut conn = Self::with_phase(
+            Role::Client,
+            config,
+            Phase::Open,
+            Some(Box::new(entropy)),
+            now,
+        );
+        conn.start_extension(response.extensions.as_deref())?;
+        conn.open(response.protocol, response.extensions);
+        Ok(conn)
     }
 
     /// For an opening handshake done elsewhere: runs the extensions its

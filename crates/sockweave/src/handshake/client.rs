@@ -196,7 +196,9 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), UrlError> {
 /// Sends the request and checks the server's response.
 #[derive(Debug, Clone)]
 pub struct ClientHandshake {
-    accept: [u8; ACCEPT_LEN],
+    /// The `Sec-WebSocket-Accept` we expect (HTTP/1.1); none for an
+    /// extended CONNECT, which has no key (RFC 8441 §5).
+    accept: Option<[u8; ACCEPT_LEN]>,
     protocols: Vec<String>,
     extensions: Vec<String>,
     reader: HeadReader,
@@ -204,7 +206,22 @@ pub struct ClientHandshake {
     max_headers: usize,
 }
 
-/// A server's `101` response, checked.
+/// An extended CONNECT request (RFC 8441 §4): `:method CONNECT` and
+/// `:protocol websocket`, plus these pseudo-headers and header fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectRequest {
+    /// `:scheme`: `https` for `wss://`, `http` for `ws://`.
+    pub scheme: &'static str,
+    /// `:authority`: host, and port when it is not the default.
+    pub authority: String,
+    /// `:path`: path and query.
+    pub path: String,
+    /// Header fields, names in lowercase: `sec-websocket-version`, the
+    /// offered subprotocols and extensions, then the request's own.
+    pub headers: Vec<(String, String)>,
+}
+
+/// A server's accepting response, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Response {
@@ -256,7 +273,7 @@ impl ClientHandshake {
         }
         out.extend_from_slice(b"\r\n");
         let machine = Self {
-            accept: accept_key(&key),
+            accept: Some(accept_key(&key)),
             protocols: request.protocols.clone(),
             extensions: request.extensions.clone(),
             reader: HeadReader::default(),
@@ -264,6 +281,51 @@ impl ClientHandshake {
             max_headers: config.max_headers,
         };
         Ok((machine, out))
+    }
+
+    /// Starts an extended CONNECT handshake (RFC 8441 over HTTP/2, RFC 9220
+    /// over HTTP/3): returns the machine, which checks the response with
+    /// [`ClientHandshake::check_response`], and the request for the HTTP
+    /// client to send. No key: the stream is the proof.
+    ///
+    /// This builds the request exactly as given; [`crate::Connection`]'s
+    /// own constructors add the permessage-deflate offer from the `Config`
+    /// ([`crate::Connection::extended_connect`] does so here too).
+    pub fn extended_connect(
+        request: &ClientRequest,
+        config: &Config,
+    ) -> Result<(Self, ConnectRequest), HandshakeError> {
+        request.check()?;
+        let mut headers: Vec<(String, String)> = Vec::with_capacity(3 + request.headers.len());
+        headers.push(("sec-websocket-version".into(), "13".into()));
+        if !request.protocols.is_empty() {
+            headers.push((
+                "sec-websocket-protocol".into(),
+                request.protocols.join(", "),
+            ));
+        }
+        if !request.extensions.is_empty() {
+            headers.push((
+                "sec-websocket-extensions".into(),
+                request.extensions.join(", "),
+            ));
+        }
+        headers.extend(request.headers.iter().cloned());
+        let connect = ConnectRequest {
+            scheme: if request.secure { "https" } else { "http" },
+            authority: request.host_header(),
+            path: request.path.clone(),
+            headers,
+        };
+        let machine = Self {
+            accept: None,
+            protocols: request.protocols.clone(),
+            extensions: request.extensions.clone(),
+            reader: HeadReader::default(),
+            max_head: config.max_handshake_len,
+            max_headers: config.max_headers,
+        };
+        Ok((machine, connect))
     }
 
     /// Feeds the bytes received so far. On `Ok(Some(response))` the head has
@@ -291,20 +353,38 @@ impl ClientHandshake {
             Err(httparse::Error::TooManyHeaders) => return Err(HandshakeError::TooManyHeaders),
             Err(_) => return Err(HandshakeError::Malformed),
         }
-        let headers = owned_headers(parsed.headers);
-        let status = parsed.code.unwrap_or(0);
-        if status != 101 {
-            return Err(HandshakeError::Status { status, headers });
-        }
-        if !has_token(&headers, "upgrade", "websocket") {
-            return Err(HandshakeError::MissingUpgrade);
-        }
-        if !has_token(&headers, "connection", "upgrade") {
-            return Err(HandshakeError::MissingConnection);
-        }
-        match single_value(&headers, "sec-websocket-accept") {
-            Ok(Some(accept)) if accept == self.accept => {}
-            _ => return Err(HandshakeError::InvalidAccept),
+        self.check_response(parsed.code.unwrap_or(0), owned_headers(parsed.headers))
+    }
+
+    /// Checks a response an HTTP client parsed: `101` with `Upgrade`,
+    /// `Connection` and the accept key for an HTTP/1.1 request, any `2xx`
+    /// for an extended CONNECT (RFC 8441 §5); then, for both, a subprotocol
+    /// we offered (or none) and only extensions we offered.
+    pub fn check_response(
+        &self,
+        status: u16,
+        headers: Vec<Header>,
+    ) -> Result<Response, HandshakeError> {
+        match &self.accept {
+            Some(expected) => {
+                if status != 101 {
+                    return Err(HandshakeError::Status { status, headers });
+                }
+                if !has_token(&headers, "upgrade", "websocket") {
+                    return Err(HandshakeError::MissingUpgrade);
+                }
+                if !has_token(&headers, "connection", "upgrade") {
+                    return Err(HandshakeError::MissingConnection);
+                }
+                match single_value(&headers, "sec-websocket-accept") {
+                    Ok(Some(accept)) if accept == expected => {}
+                    _ => return Err(HandshakeError::InvalidAccept),
+                }
+            }
+            None if !(200..300).contains(&status) => {
+                return Err(HandshakeError::Status { status, headers });
+            }
+            None => {}
         }
         let protocol = match single_value(&headers, "sec-websocket-protocol") {
             Ok(None) => None,

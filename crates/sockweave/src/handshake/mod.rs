@@ -17,7 +17,7 @@ mod request;
 mod server;
 
 pub use accept_key::{ACCEPT_LEN, accept_key, is_valid_key, new_key};
-pub use client::{ClientHandshake, ClientRequest, Response, UrlError};
+pub use client::{ClientHandshake, ClientRequest, ConnectRequest, Response, UrlError};
 pub use error::HandshakeError;
 pub use field::InvalidField;
 pub(crate) use field::is_token;
