@@ -63,9 +63,11 @@
 //!
 //! [hyper]: https://docs.rs/hyper
 
+mod client;
 mod server;
 mod translate;
 
+pub use client::{ClientOptions, ClientWebSocket, Http2Client, Io, Transport, connect};
 pub use server::{Response, Upgrade, Upgrading, is_upgrade_request};
 pub use sockweave;
 pub use sockweave::{Config, ServerPolicy};

@@ -34,15 +34,19 @@ pub(crate) fn request_head(parts: &http::request::Parts) -> RequestHead<'_> {
             .authority()
             .filter(|_| extended_connect)
             .map(http::uri::Authority::as_str),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(name, value)| Header {
-                name: name.as_str().into(),
-                value: value.as_bytes().to_vec(),
-            })
-            .collect(),
+        headers: headers_of(&parts.headers),
     }
+}
+
+/// Header fields in the core's form.
+pub(crate) fn headers_of(headers: &http::HeaderMap) -> Vec<Header> {
+    headers
+        .iter()
+        .map(|(name, value)| Header {
+            name: name.as_str().into(),
+            value: value.as_bytes().to_vec(),
+        })
+        .collect()
 }
 
 /// An accepting response head as an `http::Response`.
