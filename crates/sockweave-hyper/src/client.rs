@@ -11,6 +11,7 @@ use sockweave::handshake::ClientRequest;
 use sockweave::{BytesMut, Config, Connection, Instant};
 use std::io;
 use std::pin::Pin;
+#[cfg(feature = "rustls")]
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -164,6 +165,28 @@ impl std::fmt::Debug for Http2Client {
 }
 
 impl Http2Client {
+    /// Connects to `request`'s server and speaks HTTP/2: ALPN `h2` for
+    /// `wss://`, prior knowledge for `ws://` (whatever `options` says).
+    /// Fails if the server does not choose HTTP/2.
+    pub async fn connect(
+        request: &ClientRequest,
+        options: &ClientOptions,
+        timeout: Duration,
+    ) -> Result<Self, Error> {
+        let options = ClientOptions {
+            http2_prior_knowledge: true,
+            ..options.clone()
+        };
+        let (stream, h2) = dial(request, &options, true).await?;
+        if !h2 {
+            return Err(Error::Io(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "the server did not choose HTTP/2",
+            )));
+        }
+        Self::handshake(stream, timeout).await
+    }
+
     /// Speaks HTTP/2 over `stream` (TLS with ALPN `h2`, or TCP with prior
     /// knowledge) and waits for the server's SETTINGS, at most `timeout`:
     /// whether the server enables the extended CONNECT is known only then
