@@ -173,10 +173,8 @@ impl Http2Client {
         options: &ClientOptions,
         timeout: Duration,
     ) -> Result<Self, Error> {
-        let options = ClientOptions {
-            http2_prior_knowledge: true,
-            ..options.clone()
-        };
+        let mut options = options.clone();
+        options.http2_prior_knowledge = true;
         let (stream, h2) = dial(request, &options, true).await?;
         if !h2 {
             return Err(Error::Io(io::Error::new(
