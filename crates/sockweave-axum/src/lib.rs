@@ -38,9 +38,10 @@
 //! [`WebSocket`] is the tokio adapter's socket over hyper's upgraded
 //! connection: [`Message`]s are sockweave's own. `send` writes out;
 //! `feed` queues without writing, so a burst leaves in one write at the
-//! next `flush`, `send` or `recv`; `connection().buffered_amount()` says
-//! how much is queued, and a queue at its `Config::max_queued` makes
-//! `feed` wait for the socket instead of growing.
+//! next `flush`, `send` or `recv`; `buffered_amount()` says how much is
+//! queued. At `Config::max_queued` the queue does not grow: `feed` waits
+//! for the socket, and `try_feed` hands the message back
+//! (`SendError::Full`) for the caller to decide.
 //!
 //! [axum]: https://docs.rs/axum
 

@@ -113,3 +113,41 @@ async fn a_plain_get_to_a_websocket_route_is_refused() {
     .await
     .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_queue_hands_the_message_back() {
+    use sockweave_axum::{Config, Message, sockweave::SendError};
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let tx = std::sync::Arc::new(std::sync::Mutex::new(Some(tx)));
+    let app = Router::new().route(
+        "/",
+        ws(move |upgrade: WebSocketUpgrade| {
+            let tx = tx.lock().unwrap().take();
+            async move {
+                let mut config = Config::default();
+                config.max_queued = 1024;
+                upgrade.config(config).on_upgrade(|mut socket| async move {
+                    let big = Message::from(vec![7u8; 100_000]);
+                    // An empty queue takes any message; the next waits.
+                    socket.try_feed(big.clone()).unwrap();
+                    let queued = socket.buffered_amount();
+                    let back = socket.try_feed(big.clone());
+                    let handed_back = matches!(&back, Err(SendError::Full(m)) if *m == big);
+                    socket.flush().await.unwrap();
+                    let _ = tx.unwrap().send((queued, handed_back));
+                })
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let client = tokio::task::spawn_blocking(move || {
+        let (mut socket, _) = tungstenite::connect(format!("ws://{addr}/")).unwrap();
+        socket.read().unwrap().into_data().len()
+    });
+    let (queued, handed_back) = rx.await.unwrap();
+    assert_eq!(queued, 100_000);
+    assert!(handed_back);
+    assert_eq!(client.await.unwrap(), 100_000);
+}

@@ -246,6 +246,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         .await
     }
 
+    /// Queues `message` without writing and without waiting: a full
+    /// queue (`Config::max_queued`) hands it back in [`SendError::Full`]
+    /// for the caller to keep, drop or retry after a
+    /// [`WebSocket::flush`]. Queued bytes go out at the next `flush`,
+    /// `send` or `recv`.
+    pub fn try_feed(&mut self, message: impl Into<Message>) -> Result<(), SendError> {
+        self.conn.send(message.into())
+    }
+
+    /// Application bytes queued and not yet written (the WHATWG
+    /// `bufferedAmount`).
+    pub fn buffered_amount(&self) -> usize {
+        self.conn.buffered_amount()
+    }
+
     /// Queues `message` and writes it out.
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
         let mut message = Some(message.into());
