@@ -536,14 +536,17 @@ fn extended_connect_both_roles_negotiate_deflate() {
             .iter()
             .any(|(n, _)| n == "sec-websocket-key")
     );
-    let headers: Vec<Header> = connect
-        .headers
-        .iter()
-        .map(|(name, value)| Header {
-            name: name.clone(),
-            value: value.as_bytes().to_vec(),
-        })
-        .collect();
+    // What an HTTP/2 stack carries between the two ends.
+    let fields = |pairs: &[(String, String)]| -> Vec<Header> {
+        pairs
+            .iter()
+            .map(|(name, value)| Header {
+                name: name.clone(),
+                value: value.as_bytes().to_vec(),
+            })
+            .collect()
+    };
+    let headers = fields(&connect.headers);
     let server_request = Request::from_head(RequestHead {
         method: "CONNECT",
         version: HttpVersion::Http2,
@@ -561,14 +564,7 @@ fn extended_connect_both_roles_negotiate_deflate() {
     let (mut server, head) =
         Connection::upgraded(&server_request, accept, config.clone(), T0).unwrap();
     assert_eq!(head.status, 200);
-    let response: Vec<Header> = head
-        .headers
-        .iter()
-        .map(|(name, value)| Header {
-            name: name.clone(),
-            value: value.as_bytes().to_vec(),
-        })
-        .collect();
+    let response = fields(&head.headers);
     // A 101 is not an answer to an extended CONNECT.
     assert!(matches!(
         handshake.check_response(101, response.clone()),
