@@ -135,6 +135,19 @@ impl WebSocketUpgrade {
         self
     }
 
+    /// Accepts pages served by the request's own host and port (beside
+    /// any `allowed_origins`).
+    pub fn same_host_origin(mut self) -> Self {
+        self.policy.same_host_origin = true;
+        self
+    }
+
+    /// Refuses requests without an `Origin` (403): browsers only.
+    pub fn require_origin(mut self) -> Self {
+        self.policy.require_origin = true;
+        self
+    }
+
     /// The whole policy at once (subprotocols, Origin allow-list, extra
     /// response headers).
     pub fn policy(mut self, policy: ServerPolicy) -> Self {

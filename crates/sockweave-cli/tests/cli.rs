@@ -107,6 +107,19 @@ fn exit_codes_say_what_went_wrong() {
     server.kill().unwrap();
     assert_eq!(code, 4, "{stderr}");
     assert!(stderr.contains("400"), "{stderr}");
+    // --same-origin and --require-origin: the server's own host passes, a
+    // client without Origin does not.
+    let (mut server, url) = serve(&["--same-origin", "--require-origin"]);
+    let own = format!(
+        "Origin: http://{}",
+        url.trim_start_matches("ws://").trim_end_matches('/')
+    );
+    let (code, _, stderr) = connect(&[&url, "--header", &own], "");
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = connect(&[&url], "");
+    server.kill().unwrap();
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("403"), "{stderr}");
 }
 
 #[test]

@@ -26,6 +26,13 @@ pub(crate) struct Args {
     /// An Origin to allow; when given, other browser origins get 403 (repeatable).
     #[arg(long = "allow-origin", value_name = "O")]
     allowed_origins: Vec<String>,
+    /// Allow browser pages served by this same host and port (with
+    /// --allow-origin: as well as those).
+    #[arg(long)]
+    same_origin: bool,
+    /// Refuse clients that send no Origin (only browsers send one): 403.
+    #[arg(long)]
+    require_origin: bool,
     /// Serve wss:// with this PEM certificate chain (leaf first); needs --tls-key.
     #[arg(long, value_name = "FILE", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -64,6 +71,8 @@ fn settings(args: &Args) -> Result<Settings, String> {
     if !args.allowed_origins.is_empty() {
         policy.allowed_origins = Some(args.allowed_origins.clone());
     }
+    policy.same_host_origin = args.same_origin;
+    policy.require_origin = args.require_origin;
     let mut config = Config::default();
     config.max_message_len = args.max_message;
     config.max_frame_len = args.max_message;

@@ -39,6 +39,8 @@ pub enum HandshakeError {
     /// More than one `Origin` header (400): read as none, it would bypass
     /// the allow-list.
     RepeatedOrigin,
+    /// No `Origin` header where the policy requires one (403).
+    MissingOrigin,
     /// The application refused the request with this status.
     Refused(u16),
     /// A subprotocol was offered twice, or is not a valid token (400).
@@ -90,7 +92,7 @@ impl HandshakeError {
             Self::UnsupportedVersion => 426,
             Self::HeadTooLarge | Self::TooManyHeaders => 431,
             Self::RequestLineTooLong => 414,
-            Self::OriginNotAllowed => 403,
+            Self::OriginNotAllowed | Self::MissingOrigin => 403,
             Self::Refused(status) => *status,
             Self::InvalidField(_) => 500,
             _ => return None,
@@ -118,6 +120,7 @@ impl fmt::Display for HandshakeError {
             Self::RequestLineTooLong => f.write_str("request line exceeds the size limit"),
             Self::OriginNotAllowed => f.write_str("origin not allowed"),
             Self::RepeatedOrigin => f.write_str("more than one Origin header"),
+            Self::MissingOrigin => f.write_str("no Origin header, and the server requires one"),
             Self::Refused(status) => write!(f, "refused by the application with status {status}"),
             Self::InvalidProtocol => f.write_str("invalid or repeated subprotocol"),
             Self::Status { status, headers } => {

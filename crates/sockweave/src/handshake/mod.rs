@@ -13,6 +13,7 @@ mod client;
 mod error;
 mod field;
 mod head;
+mod origin;
 mod request;
 mod server;
 

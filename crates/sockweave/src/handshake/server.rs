@@ -244,8 +244,17 @@ pub struct ServerPolicy {
     /// client also offered is selected; none if there is no overlap.
     pub protocols: Vec<String>,
     /// If set, only these `Origin` values are accepted (403 otherwise);
-    /// requests without an `Origin` (non-browser clients) are accepted.
+    /// requests without an `Origin` (non-browser clients) are accepted
+    /// unless [`ServerPolicy::require_origin`].
     pub allowed_origins: Option<Vec<String>>,
+    /// Accept an `Origin` whose host and port are the request's own
+    /// (`Host`, or `:authority`): pages served by this same host. Alone,
+    /// it allows only those; with `allowed_origins`, those as well as the
+    /// list.
+    pub same_host_origin: bool,
+    /// Refuse requests that carry no `Origin` (403): only browsers may
+    /// connect. Off by default, since other clients send none.
+    pub require_origin: bool,
     /// Extra headers for every accepting response.
     pub headers: Vec<(String, String)>,
     /// Hand each valid request to the application ([`crate::Event::Request`])
@@ -258,11 +267,7 @@ impl ServerPolicy {
     /// The default answer to `request`: the Origin check, then subprotocol
     /// selection.
     pub fn decide(&self, request: &Request) -> Result<Accept, HandshakeError> {
-        if let (Some(allowed), Some(origin)) = (&self.allowed_origins, &request.origin) {
-            if !allowed.iter().any(|a| a.eq_ignore_ascii_case(origin)) {
-                return Err(HandshakeError::OriginNotAllowed);
-            }
-        }
+        super::origin::check(self, request)?;
         let protocol = self
             .protocols
             .iter()
@@ -445,6 +450,41 @@ Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: ch
             ..Default::default()
         };
         assert!(policy.decide(&request).is_ok());
+    }
+
+    #[test]
+    fn origin_same_host_and_required() {
+        let request = receive(RFC_REQUEST).unwrap().unwrap(); // Origin http://example.com
+        let mut policy = ServerPolicy {
+            same_host_origin: true,
+            ..Default::default()
+        };
+        // The request went to server.example.com: another host.
+        assert_eq!(
+            policy.decide(&request),
+            Err(HandshakeError::OriginNotAllowed)
+        );
+        let own = receive(&with(
+            "Origin: http://example.com",
+            "Origin: http://server.example.com",
+        ))
+        .unwrap()
+        .unwrap();
+        assert!(policy.decide(&own).is_ok());
+        // With a list: the list as well as the own host.
+        policy.allowed_origins = Some(alloc::vec!["http://example.com".into()]);
+        assert!(policy.decide(&request).is_ok() && policy.decide(&own).is_ok());
+        // No Origin: accepted, unless required.
+        let none = receive(&with("Origin: http://example.com\r\n", ""))
+            .unwrap()
+            .unwrap();
+        assert!(policy.decide(&none).is_ok());
+        policy.require_origin = true;
+        let refused = policy.decide(&none).unwrap_err();
+        assert_eq!(
+            (refused.clone(), refused.http_status()),
+            (HandshakeError::MissingOrigin, Some(403))
+        );
     }
 
     #[test]
