@@ -134,7 +134,7 @@ async fn a_full_queue_hands_the_message_back() {
                     let back = socket.try_feed(big.clone());
                     let handed_back = matches!(&back, Err(SendError::Full(m)) if *m == big);
                     socket.flush().await.unwrap();
-                    let _ = tx.unwrap().send((queued, handed_back));
+                    tx.unwrap().send((queued, handed_back)).unwrap();
                 })
             }
         }),
