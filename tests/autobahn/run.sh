@@ -10,6 +10,8 @@
 # DEFLATE=1 runs the servers and clients with permessage-deflate on
 # (`--deflate`), for cases 12.* and 13.*; reports then go to
 # target/autobahn/<target>-deflate-{server,client}/.
+# ROLES=server or ROLES=client runs one role only (default: both), so CI
+# can run the two on separate cores.
 # Needs ../shared/autobahn beside the repository (it installs itself).
 # Reports: target/autobahn/<target>-{server,client}/.
 set -euo pipefail
@@ -42,19 +44,24 @@ for target in "${targets[@]}"; do
         axum) package=sockweave-axum ;;
         *) echo "unknown target $target" >&2; exit 2 ;;
     esac
-    client=1
+    roles="${ROLES:-server client}"
+    server_role=0 client=0
+    [[ " $roles " == *" server "* ]] && server_role=1
+    [[ " $roles " == *" client "* ]] && client=1
     [ "$target" = axum ] && client=0
     examples=(--example "${target}_echo_server")
     [ $client = 1 ] && examples+=(--example "${target}_autobahn_client")
     cargo build --release -q -p "$package" "${examples[@]}"
-    "./target/release/examples/${target}_echo_server" "127.0.0.1:$port" $flag 2>/dev/null &
-    server=$!
-    for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
-    OUTDIR="$PWD/target/autobahn/$target$suffix-server" AGENT="sockweave-$target" \
-        bash "$autobahn/test-server.sh" "127.0.0.1:$port" "$profile" >/dev/null || true
-    kill "$server" 2>/dev/null || true
-    wait "$server" 2>/dev/null || true
-    strict "target/autobahn/$target$suffix-server" "$target$suffix server" || status=1
+    if [ $server_role = 1 ]; then
+        "./target/release/examples/${target}_echo_server" "127.0.0.1:$port" $flag 2>/dev/null &
+        server=$!
+        for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+        OUTDIR="$PWD/target/autobahn/$target$suffix-server" AGENT="sockweave-$target" \
+            bash "$autobahn/test-server.sh" "127.0.0.1:$port" "$profile" >/dev/null || true
+        kill "$server" 2>/dev/null || true
+        wait "$server" 2>/dev/null || true
+        strict "target/autobahn/$target$suffix-server" "$target$suffix server" || status=1
+    fi
     [ $client = 1 ] || continue
     OUTDIR="$PWD/target/autobahn/$target$suffix-client" \
         bash "$autobahn/test-client.sh" "./target/release/examples/${target}_autobahn_client {url} sockweave-$target $flag" "$profile" >/dev/null || true
