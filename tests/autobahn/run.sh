@@ -12,11 +12,22 @@
 # target/autobahn/<target>-deflate-{server,client}/.
 # ROLES=server or ROLES=client runs one role only (default: both), so CI
 # can run the two on separate cores.
+# EXCLUDE=patterns leaves those cases out (comma-separated; see
+# ../shared/autobahn/profiles.sh); `run.sh --large SECTION GROUP...`
+# prints the cases of SECTION.GROUP.* with payloads of 8 KiB and more
+# (cases 8 to 18), e.g. EXCLUDE="$(tests/autobahn/run.sh --large 12 4 5)".
 # Needs ../shared/autobahn beside the repository (it installs itself).
 # Reports: target/autobahn/<target>-{server,client}/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+if [ "${1:-}" = --large ]; then
+    section="$2"
+    shift 2
+    python3 -c 'import sys; print(",".join("%s.%s.%d" % (sys.argv[1], g, i) for g in sys.argv[2:] for i in range(8, 19)))' "$section" "$@"
+    exit 0
+fi
 profile="${1:-core}"
+exclude="${EXCLUDE:-}"
 shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(core std tokio mio axum)
@@ -57,14 +68,14 @@ for target in "${targets[@]}"; do
         server=$!
         for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
         OUTDIR="$PWD/target/autobahn/$target$suffix-server" AGENT="sockweave-$target" \
-            bash "$autobahn/test-server.sh" "127.0.0.1:$port" "$profile" >/dev/null || true
+            bash "$autobahn/test-server.sh" "127.0.0.1:$port" "$profile" "$exclude" >/dev/null || true
         kill "$server" 2>/dev/null || true
         wait "$server" 2>/dev/null || true
         strict "target/autobahn/$target$suffix-server" "$target$suffix server" || status=1
     fi
     [ $client = 1 ] || continue
     OUTDIR="$PWD/target/autobahn/$target$suffix-client" \
-        bash "$autobahn/test-client.sh" "./target/release/examples/${target}_autobahn_client {url} sockweave-$target $flag" "$profile" >/dev/null || true
+        bash "$autobahn/test-client.sh" "./target/release/examples/${target}_autobahn_client {url} sockweave-$target $flag" "$profile" "$exclude" >/dev/null || true
     strict "target/autobahn/$target$suffix-client" "$target$suffix client" || status=1
 done
 exit $status
