@@ -260,7 +260,7 @@ fn mio_client_over_tls_against_the_std_server() {
             let readable = event.is_readable() || event.is_read_closed();
             ws.on_ready(readable, event.is_writable()).unwrap();
         }
-        ws.on_timeout();
+        ws.on_timeout().unwrap();
         while let Some(event) = ws.poll_event() {
             match event {
                 Event::Open(_) => ws.send(to_send.pop().unwrap()).unwrap(),

@@ -38,7 +38,7 @@ fn run(
                 event.is_writable(),
             )?;
         }
-        ws.on_timeout();
+        ws.on_timeout()?;
         while let Some(event) = ws.poll_event() {
             if let Event::Message(message) = event {
                 if let Some(answer) = reply(message) {

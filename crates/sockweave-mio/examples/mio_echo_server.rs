@@ -3,11 +3,16 @@
 //! text and binary unchanged; a close is answered with the same code.
 //! Given a PEM certificate chain and key (and built with `--features
 //! rustls`), it serves wss:// through rustls's sans-IO connection.
+//!
+//! No echo is dropped: when a peer does not read its echoes and the queue
+//! is full, the echo waits (one per connection) and so does everything
+//! behind it; the connection stops reading until the socket takes bytes
+//! again, so the peer's own sends block.
 
 use mio::event::Source;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
-use sockweave_mio::{Config, Event, ServerPolicy, WebSocket};
+use sockweave_mio::{Config, Event, Message, SendError, ServerPolicy, WebSocket};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::{self, Read, Write};
@@ -58,9 +63,11 @@ fn serve<S: Read + Write + Source>(
     config.deflate = std::env::args()
         .any(|a| a == "--deflate")
         .then(sockweave_mio::sockweave::deflate::DeflateConfig::default);
-    let mut conns: Vec<Option<WebSocket<S>>> = Vec::new();
+    let mut conns: Vec<Option<Peer<S>>> = Vec::new();
     let mut free: Vec<usize> = Vec::new();
-    // Deadlines, lazily: an entry may be stale; on_timeout checks the real one.
+    // Deadlines: one entry per connection at most (`Peer::armed`), for the
+    // earliest deadline it had; one that moved later is re-armed when the
+    // entry fires.
     let mut timers: BinaryHeap<Reverse<(Instant, usize)>> = BinaryHeap::new();
     let mut events = Events::with_capacity(1024);
     let mut ready: Vec<(usize, bool, bool)> = Vec::new();
@@ -89,14 +96,15 @@ fn serve<S: Read + Write + Source>(
                                 Token(slot),
                                 Interest::READABLE,
                             )?;
-                            conns[slot] = Some(WebSocket::server(
-                                stream,
-                                ServerPolicy::default(),
-                                config.clone(),
-                            ));
-                            if let Some(at) = conns[slot].as_ref().and_then(WebSocket::deadline) {
-                                timers.push(Reverse((at, slot)));
-                            }
+                            let ws =
+                                WebSocket::server(stream, ServerPolicy::default(), config.clone());
+                            let mut peer = Peer {
+                                ws,
+                                held: None,
+                                armed: None,
+                            };
+                            peer.arm(&mut timers, slot);
+                            conns[slot] = Some(peer);
                         }
                         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                         Err(e) => return Err(e),
@@ -116,33 +124,87 @@ fn serve<S: Read + Write + Source>(
                 break;
             }
             timers.pop();
-            ready.push((slot, false, false));
+            // An entry of a closed connection whose slot was reused is not
+            // this connection's: its `armed` differs.
+            if let Some(peer) = conns.get_mut(slot).and_then(Option::as_mut) {
+                if peer.armed == Some(at) {
+                    peer.armed = None;
+                    ready.push((slot, false, false));
+                }
+            }
         }
         for &(slot, readable, writable) in &ready {
-            let Some(ws) = conns.get_mut(slot).and_then(Option::as_mut) else {
+            let Some(peer) = conns.get_mut(slot).and_then(Option::as_mut) else {
                 continue;
             };
+            let Peer { ws, held, .. } = peer;
             if let Err(e) = ws.on_ready(readable, writable) {
                 eprintln!("connection {slot}: {e}");
             }
-            ws.on_timeout();
-            while let Some(event) = ws.poll_event() {
-                if let Event::Message(message) = event {
-                    let _ = ws.send(message);
-                }
+            if let Err(e) = ws.on_timeout() {
+                eprintln!("connection {slot}: {e}");
             }
+            echo(ws, held);
             let _ = ws.flush();
+            if held.is_some() {
+                // The flush may have made room.
+                echo(ws, held);
+                let _ = ws.flush();
+            }
             if ws.is_closed() {
-                if let Some(mut ws) = conns[slot].take() {
-                    ws.deregister(poll.registry())?;
+                if let Some(mut peer) = conns[slot].take() {
+                    peer.ws.deregister(poll.registry())?;
                 }
                 free.push(slot);
                 continue;
             }
-            if let Some(at) = ws.deadline() {
+            peer.arm(&mut timers, slot);
+            peer.ws.reregister(poll.registry(), Token(slot))?;
+        }
+    }
+}
+
+/// A connection, the echo waiting for room in its queue, if any, and the
+/// deadline it has an entry in the timer heap for.
+struct Peer<S> {
+    ws: WebSocket<S>,
+    held: Option<Message>,
+    armed: Option<Instant>,
+}
+
+impl<S: Read + Write> Peer<S> {
+    /// Adds a timer entry if the connection's deadline is earlier than
+    /// the one it has, so the heap holds one entry per connection.
+    fn arm(&mut self, timers: &mut BinaryHeap<Reverse<(Instant, usize)>>, slot: usize) {
+        if let Some(at) = self.ws.deadline() {
+            if self.armed.is_none_or(|armed| at < armed) {
                 timers.push(Reverse((at, slot)));
+                self.armed = Some(at);
             }
-            ws.reregister(poll.registry(), Token(slot))?;
+        }
+    }
+}
+
+/// Echoes every message received, in order. A full queue hands the message
+/// back: it is held, and no later event is taken until it is sent.
+fn echo<S: Read + Write>(ws: &mut WebSocket<S>, held: &mut Option<Message>) {
+    loop {
+        let message = match held.take() {
+            Some(message) => message,
+            None => match ws.poll_event() {
+                Some(Event::Message(message)) => message,
+                Some(_) => continue,
+                None => return,
+            },
+        };
+        match ws.send(message) {
+            Ok(()) => {}
+            Err(SendError::Full(message)) => {
+                *held = Some(message);
+                return;
+            }
+            // Closing or closed: no more data goes out on this connection.
+            Err(_) => {}
         }
     }
 }

@@ -21,7 +21,7 @@
 //!     for event in &events {
 //!         ws.on_ready(event.is_readable(), event.is_writable())?;
 //!     }
-//!     ws.on_timeout();
+//!     ws.on_timeout()?;
 //!     while let Some(event) = ws.poll_event() {
 //!         if let Event::Open(_) = event {
 //!             ws.send("hello").unwrap();
@@ -40,10 +40,22 @@
 //! the socket is writable, until it would block; `interest()` asks for
 //! WRITABLE exactly while bytes wait, so pongs and close replies go out
 //! even if the application only reads. A full queue hands the message back
-//! (`SendError::Full`): wait for the next writable event and send again.
+//! (`SendError::Full`): keep it, take no more events, and send it again
+//! after the next writable event (the `mio_echo_server` example does).
 //!
-//! Readiness is edge-triggered: `on_ready` reads and writes until the
-//! socket would block, as mio requires.
+//! Reading is bounded three ways, so one peer can neither grow memory nor
+//! starve the loop:
+//! - a connection reads only while it may ([`WebSocket::may_read`]): its
+//!   events waiting for the application are below
+//!   `Config::max_pending_events` and its queue below `Config::max_queued`.
+//!   An application that stops taking events, or a peer that stops
+//!   reading what we send, stops the reading; the peer's sends then block
+//!   in its own socket;
+//! - one `on_ready` reads at most 64 KiB. What is left is read by
+//!   `on_timeout`, whose deadline is then now, and `reregister` re-arms
+//!   the readiness edge, so a loop with or without timers comes back;
+//! - readiness is edge-triggered, so everything else is read until the
+//!   socket would block, as mio requires.
 //!
 //! ## wss://
 //!

@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 const READ_CHUNK: usize = 16 << 10;
 /// The stack buffer for reads on an idle connection.
 const IDLE_READ: usize = 8 << 10;
+/// Most bytes read per call of `on_ready`, so one busy connection cannot
+/// keep the loop from the others; [`WebSocket::has_more`] brings it back.
+const READ_BUDGET: usize = 4 * READ_CHUNK;
 
 /// A WebSocket over a non-blocking stream `S` (a `mio::net::TcpStream`).
 pub struct WebSocket<S> {
@@ -24,6 +27,11 @@ pub struct WebSocket<S> {
     /// The stream holds bytes it could not write yet (a TLS stream's
     /// records): its `flush` said `WouldBlock`.
     stream_pending: bool,
+    /// The stream may hold bytes we have not read: it was readable and no
+    /// read has said `WouldBlock` since.
+    unread: bool,
+    /// The interest last registered, so an unchanged one costs no syscall.
+    registered: Option<Interest>,
 }
 
 impl<S: Read + Write> WebSocket<S> {
@@ -58,6 +66,8 @@ impl<S: Read + Write> WebSocket<S> {
             input: leftover,
             start: Instant::now(),
             stream_pending: false,
+            unread: true,
+            registered: None,
         }
     }
 
@@ -65,11 +75,12 @@ impl<S: Read + Write> WebSocket<S> {
         sockweave::Instant::from_elapsed(self.start.elapsed())
     }
 
-    /// The readiness to register for: READABLE while the core reads,
-    /// WRITABLE while bytes wait to be written (in the core or the stream).
+    /// The readiness to register for: READABLE while the connection may
+    /// read ([`WebSocket::may_read`]), WRITABLE while bytes wait to be
+    /// written (in the core or the stream).
     pub fn interest(&self) -> Interest {
         let wants_write = self.conn.wants_write() || self.stream_pending;
-        match (self.conn.wants_read(), wants_write) {
+        match (self.may_read(), wants_write) {
             (true, true) => Interest::READABLE | Interest::WRITABLE,
             (false, true) => Interest::WRITABLE,
             // mio needs some interest; a CLOSED connection is dropped anyway.
@@ -77,8 +88,13 @@ impl<S: Read + Write> WebSocket<S> {
         }
     }
 
-    /// When [`WebSocket::on_timeout`] is next due.
+    /// When [`WebSocket::on_timeout`] is next due: the core's next timer,
+    /// or now while [`WebSocket::has_more`] (reading stopped at its budget
+    /// goes on in `on_timeout`, after the other connections had a turn).
     pub fn deadline(&self) -> Option<Instant> {
+        if self.has_more() {
+            return Some(Instant::now());
+        }
         self.conn
             .poll_timeout()
             .map(|at| self.start + at.elapsed_since_epoch())
@@ -90,29 +106,61 @@ impl<S: Read + Write> WebSocket<S> {
             .map(|at| at.saturating_duration_since(Instant::now()))
     }
 
-    /// Handles readiness: reads until the socket would block, then writes
-    /// what is queued until it would block.
+    /// Handles readiness: writes what is queued until the socket would
+    /// block, then reads while the connection may read
+    /// ([`WebSocket::may_read`]), at most 64 KiB per call; the rest is read
+    /// by [`WebSocket::on_timeout`], due at once ([`WebSocket::deadline`]).
     pub fn on_ready(&mut self, readable: bool, writable: bool) -> io::Result<()> {
-        if readable {
-            self.read_all()?;
-        }
+        self.unread |= readable;
         if writable || self.conn.wants_write() || self.stream_pending {
             self.flush()?;
         }
-        Ok(())
+        self.read_some()
     }
 
-    /// Runs the core's timers if due.
-    pub fn on_timeout(&mut self) {
-        if self.deadline().is_some_and(|at| at <= Instant::now()) {
+    /// Whether reading goes on: the core needs bytes, its events are
+    /// below [`Config::max_pending_events`] and its outbound queue below
+    /// [`Config::max_queued`]. Otherwise the bytes stay in the socket,
+    /// and the peer's sends block: that is the backpressure.
+    pub fn may_read(&self) -> bool {
+        self.conn.wants_read()
+            && !self.conn.needs_receive()
+            && self.conn.buffered_amount() < self.conn.config().max_queued
+    }
+
+    /// Whether the connection stopped reading with bytes perhaps left in
+    /// the stream (its read budget ran out, or its events were taken since)
+    /// and may read: no readiness event comes for those bytes, so
+    /// [`WebSocket::deadline`] is now and [`WebSocket::on_timeout`] reads.
+    pub fn has_more(&self) -> bool {
+        self.unread && self.may_read()
+    }
+
+    /// Runs the core's timers if due, and goes on reading where the read
+    /// budget stopped ([`WebSocket::has_more`]). Harmless to call early.
+    pub fn on_timeout(&mut self) -> io::Result<()> {
+        let due = self.conn.poll_timeout().is_some_and(|at| at <= self.now());
+        if due {
             let now = self.now();
             self.conn.handle_timeout(now);
         }
+        self.read_some()
     }
 
     /// The next event. Drain it after every `on_ready`/`on_timeout`.
+    /// Frames the core left in the input at its event budget are decoded
+    /// here as the events are taken.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.conn.poll_event()
+        loop {
+            if let Some(event) = self.conn.poll_event() {
+                return Some(event);
+            }
+            if !self.conn.needs_receive() {
+                return None;
+            }
+            let now = self.now();
+            self.conn.receive(&mut self.input, now);
+        }
     }
 
     /// Queues a message (written by `flush` or the next writable event).
@@ -192,31 +240,33 @@ impl<S: Read + Write> WebSocket<S> {
         (self.stream, self.conn, self.input)
     }
 
-    fn read_all(&mut self) -> io::Result<()> {
-        loop {
+    fn read_some(&mut self) -> io::Result<()> {
+        let mut budget = READ_BUDGET;
+        while self.unread && budget > 0 && self.may_read() {
             let result = self.read_once();
             let now = self.now();
             match result {
                 Ok(0) => {
+                    self.unread = false;
                     self.conn.receive_eof(now);
-                    break;
                 }
-                Ok(_) => self.conn.receive(&mut self.input, now),
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Ok(n) => {
+                    budget = budget.saturating_sub(n);
+                    self.conn.receive(&mut self.input, now);
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => self.unread = false,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) if is_disconnect(&e) => {
+                    self.unread = false;
                     self.conn.receive_eof(now);
-                    break;
                 }
                 // Nothing more will be read: the connection ends here (as a
                 // drop, 1006), and the caller hears why.
                 Err(e) => {
+                    self.unread = false;
                     self.conn.receive_eof(now);
                     return Err(e);
                 }
-            }
-            if !self.conn.wants_read() {
-                break;
             }
         }
         // Idle connections hold no read buffer at all: what a read leaves
@@ -257,12 +307,21 @@ impl<S: Read + Write + Source> WebSocket<S> {
     /// Registers the stream with the interest the connection needs now.
     pub fn register(&mut self, registry: &Registry, token: Token) -> io::Result<()> {
         let interest = self.interest();
+        self.registered = Some(interest);
         registry.register(&mut self.stream, token, interest)
     }
 
-    /// Updates the registration after handling events.
+    /// Updates the registration after handling events: no syscall when
+    /// the interest is unchanged, unless reading stopped at its budget
+    /// ([`WebSocket::has_more`]); registering again then re-arms the
+    /// edge, so bytes left in the socket bring a new readable event even
+    /// to a loop that has no timers.
     pub fn reregister(&mut self, registry: &Registry, token: Token) -> io::Result<()> {
         let interest = self.interest();
+        if self.registered == Some(interest) && !self.has_more() {
+            return Ok(());
+        }
+        self.registered = Some(interest);
         registry.reregister(&mut self.stream, token, interest)
     }
 

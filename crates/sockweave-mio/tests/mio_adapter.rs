@@ -39,7 +39,7 @@ fn drive(
             )
             .unwrap();
         }
-        ws.on_timeout();
+        ws.on_timeout().unwrap();
         while let Some(event) = ws.poll_event() {
             if let Event::Closed(close) = &event {
                 closed = Some(close.clone());

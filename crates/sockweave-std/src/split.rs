@@ -2,7 +2,8 @@
 
 use crate::Error;
 use crate::tls::MaybeTls;
-use crate::websocket::{Clock, WebSocket, read_into, shrink_if_idle};
+use crate::transport::Transport;
+use crate::websocket::{Clock, WebSocket, read_into, shrink_if_idle, write_timeout};
 use sockweave::adapter::is_disconnect;
 use sockweave::{BytesMut, CloseCode, CloseEvent, Connection, Event, Message, ReadyState};
 use std::io::{ErrorKind, Write};
@@ -89,20 +90,36 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Writes what the core has queued. The writer lock is taken first and held
 /// across the write, so frames from both halves leave in the order the core
 /// queued them; the state lock is held only to copy the bytes out.
+/// Writes out what the core queued. A peer that does not read blocks this
+/// no longer than the core's timers allow (see [`WebSocket::flush`]).
 fn flush(shared: &Mutex<Shared>, writer: &Mutex<TcpStream>, clock: Clock) -> Result<(), Error> {
     let mut stream = lock(writer);
     let mut out = Vec::new();
     lock(shared).conn.poll_transmit(&mut out);
-    if out.is_empty() {
-        return Ok(());
-    }
-    let result = stream.write_all(&out);
-    if let Err(e) = &result {
-        if is_disconnect(e) {
-            lock(shared).conn.receive_eof(clock.now());
+    let mut at = 0;
+    while at < out.len() {
+        let timeout = write_timeout(&lock(shared).conn, clock.now());
+        Transport::set_write_timeout(&mut *stream, timeout)?;
+        match stream.write(&out[at..]) {
+            Ok(0) => return Err(std::io::Error::from(ErrorKind::WriteZero).into()),
+            Ok(n) => at += n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                let mut shared = lock(shared);
+                shared.conn.handle_timeout(clock.now());
+                if shared.conn.ready_state() == ReadyState::Closed {
+                    return Err(Error::Closed);
+                }
+            }
+            Err(e) => {
+                if is_disconnect(&e) {
+                    lock(shared).conn.receive_eof(clock.now());
+                }
+                return Err(e.into());
+            }
         }
     }
-    Ok(result?)
+    Ok(())
 }
 
 impl Reader {
@@ -136,6 +153,12 @@ impl Reader {
                     drop(shared);
                     flush(&self.shared, &self.writer, self.clock)?;
                     return Ok(Some(event));
+                }
+                if shared.conn.needs_receive() {
+                    // The core stopped at its event budget: whole frames wait.
+                    let now = self.clock.now();
+                    shared.conn.receive(&mut self.input, now);
+                    continue;
                 }
                 if shared.conn.ready_state() == ReadyState::Closed {
                     drop(shared);

@@ -89,6 +89,18 @@ impl<S: Transport> Transport for MaybeTls<S> {
         }
     }
 
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        // rustls's stream takes plaintext before it writes records, and a
+        // write that timed out leaves them for the next: safe to retry.
+        match self {
+            Self::Plain(s) => s.set_write_timeout(timeout),
+            #[cfg(feature = "rustls")]
+            Self::Client(s) => s.sock.set_write_timeout(timeout),
+            #[cfg(feature = "rustls")]
+            Self::Server(s) => s.sock.set_write_timeout(timeout),
+        }
+    }
+
     fn shutdown(&mut self) -> io::Result<()> {
         match self {
             Self::Plain(s) => s.shutdown(),

@@ -6,10 +6,17 @@ use std::time::Duration;
 
 /// A byte stream the adapter can drive. Implemented for `TcpStream` (and
 /// `UnixStream` on Unix); for another stream, implement it with the default
-/// methods and the core's timers then only run between reads.
+/// methods and the core's timers then only run between reads and writes
+/// that return.
 pub trait Transport: Read + Write {
     /// Bounds the next read (`None`: block until data or EOF).
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        let _ = timeout;
+        Ok(())
+    }
+
+    /// Bounds the next write (`None`: block until the peer takes bytes).
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         let _ = timeout;
         Ok(())
     }
@@ -26,6 +33,10 @@ impl Transport for TcpStream {
         TcpStream::set_read_timeout(self, timeout.map(|t| t.max(Duration::from_millis(1))))
     }
 
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        TcpStream::set_write_timeout(self, timeout.map(|t| t.max(Duration::from_millis(1))))
+    }
+
     fn shutdown(&mut self) -> io::Result<()> {
         TcpStream::shutdown(self, Shutdown::Both)
     }
@@ -35,6 +46,13 @@ impl Transport for TcpStream {
 impl Transport for std::os::unix::net::UnixStream {
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         std::os::unix::net::UnixStream::set_read_timeout(
+            self,
+            timeout.map(|t| t.max(Duration::from_millis(1))),
+        )
+    }
+
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        std::os::unix::net::UnixStream::set_write_timeout(
             self,
             timeout.map(|t| t.max(Duration::from_millis(1))),
         )
@@ -50,6 +68,10 @@ impl<T: Transport + ?Sized> Transport for &mut T {
         (**self).set_read_timeout(timeout)
     }
 
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        (**self).set_write_timeout(timeout)
+    }
+
     fn shutdown(&mut self) -> io::Result<()> {
         (**self).shutdown()
     }
@@ -58,6 +80,10 @@ impl<T: Transport + ?Sized> Transport for &mut T {
 impl<T: Transport + ?Sized> Transport for Box<T> {
     fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         (**self).set_read_timeout(timeout)
+    }
+
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        (**self).set_write_timeout(timeout)
     }
 
     fn shutdown(&mut self) -> io::Result<()> {

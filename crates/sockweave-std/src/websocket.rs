@@ -197,6 +197,12 @@ impl<S: Transport> WebSocket<S> {
                 }
                 return Ok(Some(event));
             }
+            if self.conn.needs_receive() {
+                // The core stopped at its event budget: whole frames wait.
+                let now = self.clock.now();
+                self.conn.receive(&mut self.input, now);
+                continue;
+            }
             if self.conn.ready_state() == ReadyState::Closed {
                 // Best effort: the peer may be gone already.
                 let _ = self.flush();
@@ -258,15 +264,37 @@ impl<S: Transport> WebSocket<S> {
 
     /// Writes out everything the core has queued. If the peer is gone, the
     /// core learns it too, and the next `recv` reports how it ended.
+    ///
+    /// A peer that does not read blocks this no longer than the core's
+    /// timers allow: each write waits at most until the next deadline
+    /// (keepalive, close), which then runs; once the connection is CLOSED
+    /// (by default at most 65 s: a ping after 30 s, 30 s for an answer,
+    /// 5 s for the close) the queued bytes are abandoned with
+    /// [`Error::Closed`], and `recv` reports how it ended.
     pub fn flush(&mut self) -> Result<(), Error> {
-        let result =
-            write_transmit(&mut self.conn, &mut self.stream).and_then(|()| self.stream.flush());
-        if let Err(e) = &result {
-            if is_disconnect(e) {
-                self.conn.receive_eof(self.clock.now());
+        loop {
+            let now = self.clock.now();
+            self.stream
+                .set_write_timeout(write_timeout(&self.conn, now))?;
+            let result =
+                write_transmit(&mut self.conn, &mut self.stream).and_then(|()| self.stream.flush());
+            let now = self.clock.now();
+            match result {
+                Ok(()) => return Ok(()),
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    self.conn.handle_timeout(now);
+                    if self.conn.ready_state() == ReadyState::Closed {
+                        return Err(Error::Closed);
+                    }
+                }
+                Err(e) => {
+                    if is_disconnect(&e) {
+                        self.conn.receive_eof(now);
+                    }
+                    return Err(e.into());
+                }
             }
         }
-        Ok(result?)
     }
 
     /// How the connection ended, once it has.
@@ -333,6 +361,19 @@ pub(crate) fn shrink_if_idle(input: &mut BytesMut) {
 }
 
 /// Writes everything `conn` has queued, with vectored writes.
+/// How long a write may block: until the core's next deadline, or, once
+/// CLOSED (no deadline left), for one close timeout of best effort.
+pub(crate) fn write_timeout(
+    conn: &Connection,
+    now: sockweave::Instant,
+) -> Option<std::time::Duration> {
+    match conn.poll_timeout() {
+        Some(deadline) => Some(deadline - now),
+        None if conn.ready_state() == ReadyState::Closed => Some(conn.config().close_timeout),
+        None => None,
+    }
+}
+
 pub(crate) fn write_transmit(conn: &mut Connection, stream: &mut impl Write) -> io::Result<()> {
     while conn.wants_write() {
         let slices: Vec<IoSlice<'_>> = conn.transmit().take(8).map(IoSlice::new).collect();

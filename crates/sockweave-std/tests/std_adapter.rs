@@ -276,3 +276,54 @@ fn eof_in_the_middle_of_a_frame_is_an_abnormal_close() {
     let close = ws.close_event().unwrap();
     assert_eq!((close.code, close.was_clean), (CloseCode::ABNORMAL, false));
 }
+
+/// A peer that stops reading holds a sending thread no longer than the
+/// core's timers: keepalive, then the close timeout.
+#[test]
+fn a_peer_that_stops_reading_cannot_hold_a_sender() {
+    let (listener, url) = listener();
+    let addr = url
+        .trim_start_matches("ws://")
+        .trim_end_matches('/')
+        .to_string();
+    let peer = thread::spawn(move || {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream
+            .write_all(
+                b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                  Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            )
+            .unwrap();
+        // Never reads again; stays connected until the server gives up.
+        let mut byte = [0];
+        let _ = stream.read(&mut byte);
+        thread::sleep(Duration::from_secs(5));
+    });
+    let (stream, _) = listener.accept().unwrap();
+    stream.set_nodelay(true).unwrap();
+    let mut config = Config::default();
+    config.keepalive = Some(sockweave_std::sockweave::Keepalive {
+        interval: Duration::from_millis(300),
+        timeout: Duration::from_millis(300),
+    });
+    config.close_timeout = Duration::from_millis(300);
+    let mut ws = accept_with(stream, ServerPolicy::default(), config).unwrap();
+    let start = std::time::Instant::now();
+    let chunk = Message::Binary(Bytes::from(vec![0u8; 64 << 10]));
+    let mut sent = 0usize;
+    let error = loop {
+        match ws.send(chunk.clone()) {
+            Ok(()) => sent += 1,
+            Err(e) => break e,
+        }
+        assert!(sent < 100_000, "the socket never filled");
+    };
+    let held = start.elapsed();
+    assert!(matches!(error, Error::Closed), "{error:?}");
+    // 300 ms to the ping, 300 ms for an answer, 300 ms for the close, and
+    // the time the socket took to fill.
+    assert!(held < Duration::from_secs(3), "held {held:?}");
+    assert!(ws.recv().is_err(), "the pong timeout is reported");
+    drop(ws);
+    peer.join().unwrap();
+}

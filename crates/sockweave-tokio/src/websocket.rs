@@ -209,7 +209,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// drain these after `recv` to answer a burst with one write (see
     /// [`WebSocket::feed`]). Other events on the way are skipped, as in `recv`.
     pub fn try_recv(&mut self) -> Option<Message> {
-        while let Some(event) = self.conn.poll_event() {
+        while let Some(event) = self.queued_event() {
             match event {
                 Event::Message(message) => return Some(message),
                 Event::Closed(close) => self.closed = Some(close),
@@ -218,6 +218,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             }
         }
         None
+    }
+
+    /// The next event already decoded, taking more frames from the input
+    /// when the core stopped at its event budget.
+    fn queued_event(&mut self) -> Option<Event> {
+        loop {
+            if let Some(event) = self.conn.poll_event() {
+                return Some(event);
+            }
+            if !self.conn.needs_receive() {
+                return None;
+            }
+            let now = self.now();
+            self.conn.receive(&mut self.input, now);
+        }
     }
 
     /// Queues `message` without writing it (unless the queue is full):
@@ -333,7 +348,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         cx: &mut Context<'_>,
     ) -> Poll<Result<Option<Event>, Error>> {
         loop {
-            if let Some(event) = self.conn.poll_event() {
+            if let Some(event) = self.queued_event() {
                 match &event {
                     Event::Closed(close) => self.closed = Some(close.clone()),
                     Event::Error(error) => self.error = Some(error.clone()),
@@ -355,9 +370,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             // Obligated writes go out on every turn, without waiting for them.
             if self.conn.wants_write() {
                 match self.poll_write_out(cx) {
+                    // Writing may have ended the connection (a timer ran
+                    // while the socket took nothing): look again, its
+                    // events come first.
+                    Poll::Ready(Ok(()) | Err(Error::Closed)) => continue,
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    // Writing may have ended the connection: look again.
-                    Poll::Ready(Ok(())) => continue,
                     Poll::Pending => {}
                 }
             }
@@ -447,26 +464,46 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     }
 
     /// Writes everything the core queued; bytes count only once written.
+    /// Writes out everything queued. While the socket takes nothing, the
+    /// core's timers run (keepalive, close), so a peer that stops reading
+    /// holds this no longer than they allow: once the connection is
+    /// CLOSED, what is left is abandoned with [`Error::Closed`].
     pub(crate) fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        while self.conn.wants_write() {
-            let slices: Vec<IoSlice<'_>> = self.conn.transmit().take(8).map(IoSlice::new).collect();
-            let written = Pin::new(&mut self.stream).poll_write_vectored(cx, &slices);
-            match ready!(written) {
-                Ok(0) => return Poll::Ready(Err(io::Error::from(ErrorKind::WriteZero).into())),
-                Ok(n) => self.conn.advance_transmit(n),
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => {
+        loop {
+            let written = if self.conn.wants_write() {
+                let slices: Vec<IoSlice<'_>> =
+                    self.conn.transmit().take(8).map(IoSlice::new).collect();
+                Pin::new(&mut self.stream).poll_write_vectored(cx, &slices)
+            } else {
+                match Pin::new(&mut self.stream).poll_flush(cx) {
+                    Poll::Ready(result) => return Poll::Ready(result.map_err(Error::from)),
+                    Poll::Pending => Poll::Pending,
+                }
+            };
+            match written {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(io::Error::from(ErrorKind::WriteZero).into()));
+                }
+                Poll::Ready(Ok(n)) => self.conn.advance_transmit(n),
+                Poll::Ready(Err(e)) if e.kind() == ErrorKind::Interrupted => {}
+                Poll::Ready(Err(e)) => {
                     if is_disconnect(&e) {
                         let now = self.now();
                         self.conn.receive_eof(now);
                     }
                     return Poll::Ready(Err(e.into()));
                 }
+                Poll::Pending => {
+                    if self.conn.ready_state() == ReadyState::Closed {
+                        return Poll::Ready(Err(Error::Closed));
+                    }
+                    if !self.poll_timer(cx) {
+                        return Poll::Pending;
+                    }
+                    // A timer ran (a ping queued, or the connection ended): look again.
+                }
             }
         }
-        Pin::new(&mut self.stream)
-            .poll_flush(cx)
-            .map_err(Error::from)
     }
 }
 

@@ -397,3 +397,44 @@ async fn accept_writes_the_101_before_returning() {
     assert!(opened.expect("the client handshake completes").is_ok());
     server.abort();
 }
+
+/// A peer that stops reading holds a sending task no longer than the
+/// core's timers (keepalive, then the close timeout), and `recv` then ends.
+#[tokio::test]
+async fn a_peer_that_stops_reading_cannot_hold_a_sender() {
+    let (a, b) = tokio::io::duplex(4096);
+    let silent_client = tokio::spawn(async move {
+        let request = ClientRequest::new("ws://pipe/").unwrap();
+        let ws = client(a, &request, Config::default()).await.unwrap();
+        // Never reads again.
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        drop(ws);
+    });
+    let mut config = Config::default();
+    config.keepalive = Some(sockweave_tokio::sockweave::Keepalive {
+        interval: Duration::from_millis(200),
+        timeout: Duration::from_millis(200),
+    });
+    config.close_timeout = Duration::from_millis(200);
+    let mut ws = sockweave_tokio::accept_with(b, ServerPolicy::default(), config)
+        .await
+        .unwrap();
+    let start = std::time::Instant::now();
+    let chunk = Message::Binary(Bytes::from(vec![1; 16 << 10]));
+    let error = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if let Err(e) = ws.send(chunk.clone()).await {
+                return e;
+            }
+        }
+    })
+    .await
+    .expect("the timers end the wait");
+    assert!(matches!(error, sockweave_tokio::Error::Closed), "{error:?}");
+    assert!(start.elapsed() < Duration::from_secs(2));
+    let end = tokio::time::timeout(Duration::from_secs(1), ws.recv())
+        .await
+        .expect("recv ends too");
+    assert!(end.is_err(), "the pong timeout is reported: {end:?}");
+    silent_client.abort();
+}

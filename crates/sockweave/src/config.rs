@@ -29,15 +29,33 @@ pub struct Config {
     /// (default 1 MiB). A message that does not fit is handed back; a
     /// message is always accepted into an empty queue.
     pub max_queued: usize,
+    /// Most events waiting for the application (default 64). Past it,
+    /// [`crate::Connection::receive`] takes no more frames and leaves them
+    /// in the input until [`crate::Connection::poll_event`] has drained the
+    /// queue ([`crate::Connection::needs_receive`]), so a flood of tiny
+    /// frames or pings costs at most this many events, and an application
+    /// that stops taking events stops the reading too. At least 1.
+    pub max_pending_events: usize,
     /// Time allowed for the opening handshake (default 10 s).
     pub handshake_timeout: Duration,
     /// Time allowed for the peer to answer our close frame, and for a
     /// server to close the transport after the closing handshake (default 5 s).
     pub close_timeout: Duration,
-    /// Keepalive pings (default off).
+    /// Keepalive pings (default: a ping after 30 s without anything from
+    /// the peer, which then has 30 s to send anything; so a peer that is
+    /// gone is noticed within a minute, for a 2-byte ping and a 2-byte
+    /// pong per 30 s of silence).
     pub keepalive: Option<Keepalive>,
-    /// Close with 1001 after this long without receiving anything (default off).
+    /// Close with 1001 after this long without receiving anything (default
+    /// off: a peer that answers pings but sends nothing, like a subscriber
+    /// to a feed, is legitimate; keepalive catches the ones that are gone).
     pub idle_timeout: Option<Duration>,
+    /// Time from the first byte of a data message to its last (default
+    /// 60 s). A peer that starts a message and then trickles it, holding
+    /// what it sent so far, is failed with 1008 ([`crate::error::Timeout::Message`]).
+    /// At the default 16 MiB message limit, the largest message needs
+    /// about 280 KB/s; raise it for large messages over slow links.
+    pub message_timeout: Option<Duration>,
     /// Deliver data messages piece by piece as they arrive
     /// ([`crate::Event::Fragment`]) instead of whole ([`crate::Event::Message`]).
     /// The message limit still applies.
@@ -70,10 +88,15 @@ impl Default for Config {
             max_request_line_len: 8 << 10,
             max_headers: 100,
             max_queued: 1 << 20,
+            max_pending_events: 64,
             handshake_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(5),
-            keepalive: None,
+            keepalive: Some(Keepalive {
+                interval: Duration::from_secs(30),
+                timeout: Duration::from_secs(30),
+            }),
             idle_timeout: None,
+            message_timeout: Some(Duration::from_secs(60)),
             streaming: false,
             #[cfg(feature = "deflate")]
             deflate: None,

@@ -139,6 +139,8 @@ pub enum Timeout {
     Pong,
     /// Nothing was received for the configured idle time.
     Idle,
+    /// A data message began and did not end within the message timeout.
+    Message,
 }
 
 impl fmt::Display for Timeout {
@@ -148,6 +150,7 @@ impl fmt::Display for Timeout {
             Self::Close => "closing handshake timed out",
             Self::Pong => "keepalive pong not received in time",
             Self::Idle => "connection idle for too long",
+            Self::Message => "message not finished in time",
         })
     }
 }
@@ -190,6 +193,8 @@ impl Error {
     pub fn close_code(&self) -> CloseCode {
         match self {
             Self::Protocol(e) => e.close_code(),
+            // The peer holds our memory with a message it does not finish.
+            Self::Timeout(Timeout::Message) => CloseCode::POLICY_VIOLATION,
             _ => CloseCode::GOING_AWAY,
         }
     }

@@ -45,6 +45,16 @@ pub(crate) struct Args {
     /// Close connections that receive nothing for this long (1001, "idle timeout").
     #[arg(long, value_name = "SECONDS")]
     idle_timeout: Option<f64>,
+    /// Ping a client after this long without hearing from it; 0: never.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    ping_interval: f64,
+    /// Then close (1001) unless something arrives within this long.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+    ping_timeout: f64,
+    /// Close (1008) a client whose message takes longer than this to
+    /// arrive, from its first byte to its last; 0: no limit.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
+    message_timeout: f64,
     /// Accept permessage-deflate offers (off unless given; PRESET defaults to `default`).
     #[arg(long, value_enum, value_name = "PRESET", num_args = 0..=1, default_missing_value = "default")]
     deflate: Option<crate::deflate::Preset>,
@@ -78,10 +88,19 @@ fn settings(args: &Args) -> Result<Settings, String> {
     config.max_frame_len = args.max_message;
     config.max_queued = (args.max_message as usize).saturating_mul(2);
     if let Some(seconds) = args.idle_timeout {
-        let idle = std::time::Duration::try_from_secs_f64(seconds)
-            .map_err(|_| format!("--idle-timeout {seconds}: not a duration in seconds"))?;
-        config.idle_timeout = Some(idle);
+        config.idle_timeout = Some(seconds_arg("--idle-timeout", seconds)?);
     }
+    let interval = seconds_arg("--ping-interval", args.ping_interval)?;
+    config.keepalive = (!interval.is_zero())
+        .then(|| {
+            Ok::<_, String>(sockweave::Keepalive {
+                interval,
+                timeout: seconds_arg("--ping-timeout", args.ping_timeout)?,
+            })
+        })
+        .transpose()?;
+    let message = seconds_arg("--message-timeout", args.message_timeout)?;
+    config.message_timeout = (!message.is_zero()).then_some(message);
     config.deflate = args.deflate.map(crate::deflate::Preset::config);
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {
@@ -94,6 +113,11 @@ fn settings(args: &Args) -> Result<Settings, String> {
         config,
         tls,
     })
+}
+
+fn seconds_arg(flag: &str, seconds: f64) -> Result<std::time::Duration, String> {
+    std::time::Duration::try_from_secs_f64(seconds)
+        .map_err(|_| format!("{flag} {seconds}: not a duration in seconds"))
 }
 
 pub(crate) fn run(args: Args) -> Outcome {

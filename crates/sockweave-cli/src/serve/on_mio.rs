@@ -5,7 +5,7 @@ use super::{Settings, log_close, log_open};
 use mio::event::Source;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
-use sockweave_mio::{Event, TlsStream, WebSocket};
+use sockweave_mio::{Event, Message, SendError, TlsStream, WebSocket};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::{self, ErrorKind, Read, Write};
@@ -18,6 +18,11 @@ struct Peer<S> {
     ws: WebSocket<S>,
     addr: SocketAddr,
     open: bool,
+    /// An echo waiting for room in the queue: nothing behind it is taken
+    /// until it is sent (no echo is ever dropped).
+    held: Option<Message>,
+    /// The deadline this connection has an entry in the timer heap for.
+    armed: Option<Instant>,
 }
 
 pub(super) fn serve(listener: std::net::TcpListener, settings: Settings) -> io::Result<()> {
@@ -42,7 +47,9 @@ fn serve_with<S: Read + Write + Source>(
         .register(&mut listener, LISTENER, Interest::READABLE)?;
     let mut peers: Vec<Option<Peer<S>>> = Vec::new();
     let mut free: Vec<usize> = Vec::new();
-    // Deadlines, lazily: an entry may be stale; on_timeout checks the real one.
+    // Deadlines: one entry per connection at most (`Peer::armed`), for the
+    // earliest deadline it had; one that moved later is re-armed when the
+    // entry fires.
     let mut timers: BinaryHeap<Reverse<(Instant, usize)>> = BinaryHeap::new();
     let mut events = Events::with_capacity(1024);
     let mut ready: Vec<(usize, bool, bool)> = Vec::new();
@@ -76,14 +83,15 @@ fn serve_with<S: Read + Write + Source>(
                     .register(&mut stream, Token(slot), Interest::READABLE)?;
                 let ws =
                     WebSocket::server(stream, settings.policy.clone(), settings.config.clone());
-                if let Some(at) = ws.deadline() {
-                    timers.push(Reverse((at, slot)));
-                }
-                peers[slot] = Some(Peer {
+                let mut peer = Peer {
                     ws,
                     addr,
                     open: false,
-                });
+                    held: None,
+                    armed: None,
+                };
+                peer.arm(&mut timers, slot);
+                peers[slot] = Some(peer);
             }
         }
         let now = Instant::now();
@@ -92,7 +100,14 @@ fn serve_with<S: Read + Write + Source>(
                 break;
             }
             timers.pop();
-            ready.push((slot, false, false));
+            // An entry of a closed connection whose slot was reused is not
+            // this connection's: its `armed` differs.
+            if let Some(peer) = peers.get_mut(slot).and_then(Option::as_mut) {
+                if peer.armed == Some(at) {
+                    peer.armed = None;
+                    ready.push((slot, false, false));
+                }
+            }
         }
         for &(slot, readable, writable) in &ready {
             let Some(peer) = peers.get_mut(slot).and_then(Option::as_mut) else {
@@ -101,23 +116,16 @@ fn serve_with<S: Read + Write + Source>(
             if let Err(e) = peer.ws.on_ready(readable, writable) {
                 eprintln!("{} failed: {e}", peer.addr);
             }
-            peer.ws.on_timeout();
-            while let Some(event) = peer.ws.poll_event() {
-                match event {
-                    Event::Open(_) => {
-                        peer.open = true;
-                        log_open(peer.addr, peer.ws.connection());
-                    }
-                    Event::Message(message) => {
-                        let _ = peer.ws.send(message);
-                    }
-                    Event::Error(e) if !peer.open => eprintln!("{} rejected: {e}", peer.addr),
-                    Event::Error(e) => eprintln!("{} failed: {e}", peer.addr),
-                    Event::Closed(close) if peer.open => log_close(peer.addr, Some(&close)),
-                    _ => {}
-                }
+            if let Err(e) = peer.ws.on_timeout() {
+                eprintln!("{} failed: {e}", peer.addr);
             }
+            peer.serve();
             let _ = peer.ws.flush();
+            if peer.held.is_some() {
+                // The flush may have made room.
+                peer.serve();
+                let _ = peer.ws.flush();
+            }
             if peer.ws.is_closed() {
                 if let Some(mut peer) = peers[slot].take() {
                     peer.ws.deregister(poll.registry())?;
@@ -125,10 +133,62 @@ fn serve_with<S: Read + Write + Source>(
                 free.push(slot);
                 continue;
             }
-            if let Some(at) = peer.ws.deadline() {
-                timers.push(Reverse((at, slot)));
-            }
+            peer.arm(&mut timers, slot);
             peer.ws.reregister(poll.registry(), Token(slot))?;
+        }
+    }
+}
+
+impl<S: Read + Write> Peer<S> {
+    /// Adds a timer entry if the connection's deadline is earlier than
+    /// the one it has, so the heap holds one entry per connection.
+    fn arm(&mut self, timers: &mut BinaryHeap<Reverse<(Instant, usize)>>, slot: usize) {
+        if let Some(at) = self.ws.deadline() {
+            if self.armed.is_none_or(|armed| at < armed) {
+                timers.push(Reverse((at, slot)));
+                self.armed = Some(at);
+            }
+        }
+    }
+
+    /// Takes events in order, echoing messages, until none is left or an
+    /// echo does not fit in the queue (it waits in `held`).
+    fn serve(&mut self) {
+        loop {
+            let message = match self.held.take() {
+                Some(message) => message,
+                None => match self.ws.poll_event() {
+                    Some(Event::Message(message)) => message,
+                    Some(Event::Open(_)) => {
+                        self.open = true;
+                        log_open(self.addr, self.ws.connection());
+                        continue;
+                    }
+                    Some(Event::Error(e)) if !self.open => {
+                        eprintln!("{} rejected: {e}", self.addr);
+                        continue;
+                    }
+                    Some(Event::Error(e)) => {
+                        eprintln!("{} failed: {e}", self.addr);
+                        continue;
+                    }
+                    Some(Event::Closed(close)) if self.open => {
+                        log_close(self.addr, Some(&close));
+                        continue;
+                    }
+                    Some(_) => continue,
+                    None => return,
+                },
+            };
+            match self.ws.send(message) {
+                Ok(()) => {}
+                Err(SendError::Full(message)) => {
+                    self.held = Some(message);
+                    return;
+                }
+                // Closing or closed: no more data goes out on this connection.
+                Err(_) => {}
+            }
         }
     }
 }

@@ -395,6 +395,15 @@ fn run(inner: &Inner, mut stream: MaybeTls<TcpStream>) {
             std::thread::sleep(timeout.max(Duration::from_millis(1)));
             continue;
         }
+        {
+            let mut shared = lock(inner);
+            if shared.ws.needs_receive() {
+                // The core stopped at its event budget: whole frames wait.
+                let now = shared.now();
+                shared.ws.receive(&mut input, now);
+                continue;
+            }
+        }
         let _ = stream.set_read_timeout(Some(timeout.max(Duration::from_millis(1))));
         let result = crate::websocket::read_into(&mut stream, &mut input);
         let mut shared = lock(inner);

@@ -484,7 +484,11 @@ impl Driver {
             let drained = guard.take_events(&mut events);
             // Taking events can queue bytes (a close reply, a pong).
             progress |= !events.is_empty() || (guard.ws.wants_write() && !write_blocked);
-            if guard.inbox.has_room() && guard.ws.wants_read() && !self.read_done {
+            if guard.inbox.has_room() && guard.ws.needs_receive() {
+                // The core stopped at its event budget: whole frames wait.
+                guard.ws.receive(&mut self.input, now);
+                progress = true;
+            } else if guard.inbox.has_room() && guard.ws.wants_read() && !self.read_done {
                 if self.input.capacity() - self.input.len() < READ_CHUNK {
                     self.input.reserve(READ_CHUNK);
                 }

@@ -322,6 +322,14 @@ impl WebSocket {
         self.conn.receive(input, now);
     }
 
+    /// Whether the core stopped at its event budget with frames left in
+    /// the input: call [`WebSocket::receive`] again, with the same buffer,
+    /// once there is room for events, before reading more
+    /// ([`Connection::needs_receive`]).
+    pub fn needs_receive(&self) -> bool {
+        self.conn.needs_receive()
+    }
+
     /// The transport ended (or failed).
     pub fn receive_eof(&mut self, now: Instant) {
         self.conn.receive_eof(now);

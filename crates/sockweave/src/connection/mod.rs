@@ -119,6 +119,8 @@ pub struct Connection {
     close_received: Option<(CloseCode, String)>,
     /// No more frames are read: a close frame or a violation was seen.
     reader_done: bool,
+    /// `receive` stopped at `max_pending_events` with bytes left.
+    stalled: bool,
     failed: bool,
     error: Option<Error>,
     /// The negotiated extension, if any.
@@ -309,6 +311,7 @@ impl Connection {
             close_sent: None,
             close_received: None,
             reader_done: false,
+            stalled: false,
             failed: false,
             error: None,
             extension: None,
@@ -331,7 +334,13 @@ impl Connection {
     /// Once nothing more is to be read (after the peer's close frame, a
     /// violation, or in CLOSED), what arrives is discarded, so a peer that
     /// keeps sending cannot make the buffer grow.
+    ///
+    /// With [`Config::max_pending_events`] events waiting, no more frames
+    /// are taken: drain [`Connection::poll_event`], then, while
+    /// [`Connection::needs_receive`] says so, call `receive` again with the
+    /// same buffer before reading more.
     pub fn receive(&mut self, input: &mut BytesMut, now: Instant) {
+        self.stalled = false;
         if matches!(self.phase, Phase::Closed | Phase::Refusing { .. }) {
             input.clear();
             return;
@@ -380,6 +389,10 @@ impl Connection {
             }
         }
         while !self.reader_done {
+            if self.events.len() >= self.config.max_pending_events.max(1) && !input.is_empty() {
+                self.stalled = true;
+                break;
+            }
             match self.reader.next(input, now, self.extension.as_deref_mut()) {
                 Ok(Some(queued)) => {
                     // Nothing after a close frame is read (§5.5.1).
@@ -450,6 +463,12 @@ impl Connection {
                 self.finish(clean);
             }
             Phase::Open => {
+                if due(self.message_deadline()) {
+                    if let Some(error) = self.fail(Error::Timeout(Timeout::Message), now) {
+                        self.push(Event::Error(error));
+                    }
+                    return;
+                }
                 if let Some(keepalive) = self.config.keepalive {
                     match self.ping_sent {
                         Some(sent) if now >= sent + keepalive.timeout => {
@@ -679,13 +698,19 @@ impl Connection {
                     .config
                     .idle_timeout
                     .map(|idle| self.last_received + idle);
-                match (keepalive, idle) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                }
+                [keepalive, idle, self.message_deadline()]
+                    .into_iter()
+                    .flatten()
+                    .min()
             }
             Phase::Closed => None,
         }
+    }
+
+    /// When the data message in progress must have ended.
+    fn message_deadline(&self) -> Option<Instant> {
+        let since = self.reader.message_since()?;
+        Some(since + self.config.message_timeout?)
     }
 
     // ----- state ----------------------------------------------------------
@@ -708,6 +733,16 @@ impl Connection {
     /// Whether there are bytes to write.
     pub fn wants_write(&self) -> bool {
         !self.out.is_empty()
+    }
+
+    /// Whether the last [`Connection::receive`] stopped at
+    /// [`Config::max_pending_events`] with bytes left in its input (whole
+    /// frames, perhaps): once [`Connection::poll_event`] is drained, call
+    /// `receive` again with the same buffer before reading more. An
+    /// adapter that reads only while this is false holds at most
+    /// `max_pending_events` events and one read's worth of input.
+    pub fn needs_receive(&self) -> bool {
+        self.stalled && !self.reader_done && self.wants_read()
     }
 
     /// Whether the connection still needs bytes from the transport.

@@ -44,6 +44,8 @@ pub(super) struct Reader {
     carry: ([u8; 4], usize),
     /// A second piece produced by the same chunk (streaming text only).
     queued: Option<Queued>,
+    /// When the first frame of the data message in progress began.
+    message_since: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -80,7 +82,14 @@ impl Reader {
             utf8: Validator::new(),
             carry: ([0; 4], 0),
             queued: None,
+            message_since: None,
         }
+    }
+
+    /// When the data message in progress began to arrive (its first frame
+    /// header), if one is in progress.
+    pub(super) fn message_since(&self) -> Option<Instant> {
+        self.message_since
     }
 
     /// Accepts the RSV bits of a negotiated extension on the first frame
@@ -111,11 +120,8 @@ impl Reader {
                 };
                 let in_place = self.start_frame(&header)?;
                 input.advance(header_len);
-                if in_place {
-                    // The payload will be split off this buffer: have room for
-                    // all of it now rather than growing it read by read. The
-                    // length passed the frame limit already.
-                    input.reserve((header.payload_len as usize).saturating_sub(input.len()));
+                if matches!(header.opcode, OpCode::Text | OpCode::Binary) {
+                    self.message_since = Some(now);
                 }
                 self.frame = Some(InFrame {
                     header,
@@ -145,6 +151,9 @@ impl Reader {
                 }
                 self.frame = None;
                 let payload = input.split_to(len).freeze();
+                if !header.opcode.is_control() {
+                    self.message_since = None;
+                }
                 return self.complete_in_place(header, payload, now).map(Some);
             }
             let remaining = header.payload_len - frame.done;
@@ -162,6 +171,9 @@ impl Reader {
                 self.frame = None;
             }
             let last = frame_done && header.fin;
+            if last {
+                self.message_since = None;
+            }
             if let Some(item) = self.append(chunk, last, extension.as_deref_mut())? {
                 return Ok(Some(item));
             }

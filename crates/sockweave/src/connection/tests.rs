@@ -30,10 +30,17 @@ fn server() -> Connection {
     Connection::established_server(Config::default(), T0)
 }
 
+/// Feeds `bytes` in one read and takes every event, as an adapter does:
+/// drain, then receive again while the core stopped at its event budget.
 fn feed(conn: &mut Connection, bytes: &[u8]) -> Vec<Event> {
     let mut input = BytesMut::from(bytes);
     conn.receive(&mut input, T0);
-    events(conn)
+    let mut all = events(conn);
+    while conn.needs_receive() {
+        conn.receive(&mut input, T0);
+        all.extend(events(conn));
+    }
+    all
 }
 
 /// Feeds `bytes` in two reads into one buffer, split at `cut`.
@@ -340,6 +347,57 @@ fn a_ping_flood_keeps_a_bounded_number_of_pongs() {
 }
 
 #[test]
+fn the_event_queue_stops_at_its_budget_and_the_rest_waits_in_the_input() {
+    let mut conn = server();
+    let mut bytes = Vec::new();
+    for i in 0..1000u16 {
+        let op = if i % 2 == 0 {
+            OpCode::Ping
+        } else {
+            OpCode::Text
+        };
+        bytes.extend(client_frame(op, true, b"x"));
+    }
+    let mut input = BytesMut::from(&bytes[..]);
+    conn.receive(&mut input, T0);
+    // 64 events at most, whatever one read brought; the rest stays unread.
+    assert_eq!(conn.events.len(), 64);
+    assert!(conn.needs_receive());
+    assert_eq!(input.len(), bytes.len() - 64 * 7);
+    // Without draining, receiving again takes nothing more.
+    conn.receive(&mut input, T0);
+    assert_eq!(conn.events.len(), 64);
+    let mut total = 0;
+    loop {
+        total += events(&mut conn).len();
+        if !conn.needs_receive() {
+            break;
+        }
+        conn.receive(&mut input, T0);
+        assert!(conn.events.len() <= 64);
+    }
+    assert_eq!(total, 1000);
+    assert!(input.is_empty());
+    // Once a read ends exactly at a frame's end, nothing is pending.
+    assert!(!conn.needs_receive());
+}
+
+#[test]
+fn an_event_budget_of_zero_still_moves() {
+    let config = Config {
+        max_pending_events: 0,
+        ..Config::default()
+    };
+    let mut conn = Connection::established_server(config, T0);
+    let bytes = [
+        client_frame(OpCode::Text, true, b"a"),
+        client_frame(OpCode::Text, true, b"b"),
+    ]
+    .concat();
+    assert_eq!(feed(&mut conn, &bytes), vec![text("a"), text("b")]);
+}
+
+#[test]
 fn full_queue_hands_the_message_back() {
     let config = Config {
         max_queued: 100,
@@ -410,6 +468,62 @@ fn close_timeout_bounds_the_wait_for_the_peer() {
             closed(1006, false)
         ]
     );
+}
+
+#[test]
+fn a_message_trickled_past_the_message_timeout_fails_with_1008() {
+    let config = Config {
+        keepalive: None,
+        ..Config::default()
+    };
+    for fragmented in [false, true] {
+        let mut conn = Connection::established_server(config.clone(), T0);
+        // A 1 MiB frame declared, one byte sent; or a first fragment whole.
+        let mut bytes = client_frame(OpCode::Binary, !fragmented, &[7; 1 << 20]);
+        let cut = if fragmented { bytes.len() } else { 15 };
+        bytes.truncate(cut);
+        let mut input = BytesMut::from(&bytes[..]);
+        conn.receive(&mut input, T0);
+        assert!(events(&mut conn).is_empty());
+        // The buffer grows with what arrives, not with what was declared.
+        assert!(input.capacity() < 64 << 10, "{}", input.capacity());
+        assert_eq!(conn.poll_timeout(), Some(T0 + Duration::from_secs(60)));
+        // More bytes keep the connection alive, not the message.
+        let later = T0 + Duration::from_secs(59);
+        let more = client_frame(OpCode::Ping, true, b"");
+        if fragmented {
+            feed(&mut conn, &more);
+        }
+        conn.handle_timeout(later);
+        assert_eq!(conn.ready_state(), ReadyState::Open);
+        conn.handle_timeout(T0 + Duration::from_secs(60));
+        assert_eq!(
+            events(&mut conn),
+            [Event::Error(Error::Timeout(Timeout::Message))]
+        );
+        let out = wire(&mut conn);
+        let close = if fragmented { &out[2..] } else { &out[..] };
+        assert_eq!(
+            (close[0], &close[2..4]),
+            (0x88, &[0x03, 0xf0][..]),
+            "close frame, 1008"
+        );
+    }
+}
+
+#[test]
+fn a_finished_message_stops_the_message_clock() {
+    let mut conn = server();
+    feed(&mut conn, &client_frame(OpCode::Text, false, b"a"));
+    assert_eq!(
+        conn.poll_timeout(),
+        Some(T0 + Duration::from_secs(30)),
+        "keepalive first"
+    );
+    feed(&mut conn, &client_frame(OpCode::Continuation, true, b"b"));
+    conn.handle_timeout(T0 + Duration::from_secs(29));
+    assert_eq!(conn.poll_timeout(), Some(T0 + Duration::from_secs(30)));
+    assert_eq!(conn.ready_state(), ReadyState::Open);
 }
 
 #[test]
