@@ -36,16 +36,21 @@
 //!
 //! ## Timers
 //!
-//! The core's timers (handshake, close, keepalive, idle) run through the
-//! read timeout of the transport ([`Transport::set_read_timeout`]): before
-//! each read the adapter sets it to the core's next deadline.
+//! The core's timers (handshake, close, keepalive, idle, message) run
+//! through the read and write timeouts of the transport
+//! ([`Transport::set_read_timeout`], [`Transport::set_write_timeout`]):
+//! before each read and write the adapter sets them to the core's next
+//! deadline. So a peer that stops reading holds a thread no longer than
+//! the timers allow (by default: a ping after 30 s, 30 s for an answer,
+//! 5 s for the close); the blocked call then returns [`Error::Closed`].
 //!
 //! ## Two threads
 //!
 //! [`WebSocket::split`] gives a [`Reader`] and a [`Writer`] for a
 //! `TcpStream`, usable from two threads at once. The connection state is
 //! shared under a mutex held only to move bytes in or out, never during a
-//! blocking read.
+//! blocking read; the halves keep the connection's clock. A TLS
+//! connection cannot be split (see [`WebSocket::split`]).
 //!
 //! ## wss://
 //!

@@ -34,13 +34,33 @@ pub struct Writer {
 }
 
 impl WebSocket<MaybeTls<TcpStream>> {
-    /// Splits a plain connection as [`WebSocket::<TcpStream>::split`] does.
-    /// A TLS session has one state for both directions and cannot be split:
-    /// that is an `Unsupported` error.
+    /// Splits a plain connection as [`WebSocket::<TcpStream>::split`] does,
+    /// keeping its clock, so its timers stay due when they were.
+    ///
+    /// A TLS session cannot be split: rustls keeps one state for both
+    /// directions, so its reads and writes would have to share one lock,
+    /// and a thread blocked reading would then hold up every write. That is
+    /// an `Unsupported` error; use the connection from one thread (or the
+    /// tokio adapter, whose halves never block).
     pub fn split(self) -> std::io::Result<(Reader, Writer)> {
-        let (stream, conn, input) = self.into_parts();
+        let WebSocket {
+            stream,
+            conn,
+            input,
+            clock,
+            closed,
+            error,
+        } = self;
         match stream {
-            MaybeTls::Plain(stream) => WebSocket::from_parts(stream, conn, input).split(),
+            MaybeTls::Plain(stream) => WebSocket {
+                stream,
+                conn,
+                input,
+                clock,
+                closed,
+                error,
+            }
+            .split(),
             #[allow(unreachable_patterns)]
             _ => Err(std::io::Error::new(
                 ErrorKind::Unsupported,

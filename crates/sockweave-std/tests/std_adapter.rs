@@ -327,3 +327,37 @@ fn a_peer_that_stops_reading_cannot_hold_a_sender() {
     drop(ws);
     peer.join().unwrap();
 }
+
+/// Splitting keeps the connection's clock: a keepalive ping due 400 ms
+/// after the connection opened goes then, not 400 ms after the split.
+#[test]
+fn split_keeps_the_connections_clock() {
+    let (listener, url) = listener();
+    let server = thread::spawn(move || {
+        let mut ws = tungstenite::accept(listener.accept().unwrap().0).unwrap();
+        let opened = std::time::Instant::now();
+        loop {
+            match ws.read() {
+                Ok(tungstenite::Message::Ping(_)) => return opened.elapsed(),
+                Ok(_) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+    });
+    let mut config = Config::default();
+    config.keepalive = Some(sockweave_std::sockweave::Keepalive {
+        interval: Duration::from_millis(400),
+        timeout: Duration::from_secs(5),
+    });
+    let request = ClientRequest::new(&url).unwrap();
+    let ws = sockweave_std::connect_with(&request, config, &sockweave_std::TlsConnector::default())
+        .unwrap();
+    thread::sleep(Duration::from_millis(300));
+    let (mut reader, _writer) = ws.split().unwrap();
+    let _reading = thread::spawn(move || while let Ok(Some(_)) = reader.next_event() {});
+    let pinged_after = server.join().unwrap();
+    assert!(
+        pinged_after < Duration::from_millis(600),
+        "ping after {pinged_after:?}: the clock restarted at the split"
+    );
+}

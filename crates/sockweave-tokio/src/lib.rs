@@ -36,6 +36,10 @@
 //! that only reads still answers pings; it never blocks reading on a full
 //! socket. A peer that stops reading makes `send` wait: that is the
 //! backpressure, and `Config::max_queued` bounds what the core holds.
+//! While the socket takes nothing, the core's timers still run: by default
+//! a peer that stops reading is pinged after 30 s, failed 30 s later, and
+//! abandoned after the close timeout (5 s); the waiting call then returns
+//! [`Error::Closed`].
 //!
 //! ## Cancellation
 //!
@@ -47,7 +51,11 @@
 //!
 //! [`WebSocket::split`] gives a [`ReadHalf`] (a `Stream` of messages) and a
 //! [`WriteHalf`] (a `Sink`), for two tasks. They share the connection under a
-//! mutex that is only held inside a poll, never across an `.await`.
+//! mutex that is only held inside a poll, never across an `.await`. The
+//! socket and the timer keep one waker each, and either half may write
+//! (the reader flushes pongs) or run a timer, so each half polls with a
+//! waker that wakes both: no wake-up is lost, at the cost of a spurious
+//! one now and then.
 //!
 //! ## wss://
 //!

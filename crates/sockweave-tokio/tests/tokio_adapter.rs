@@ -438,3 +438,45 @@ async fn a_peer_that_stops_reading_cannot_hold_a_sender() {
     assert!(end.is_err(), "the pong timeout is reported: {end:?}");
     silent_client.abort();
 }
+
+/// The halves share one socket, and the socket keeps one waker per
+/// direction: when the reader flushes a pong while the writer waits for
+/// room, the writer must still be woken when room comes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn split_halves_never_lose_a_wake_up() {
+    let (a, b) = tokio::io::duplex(1024);
+    let peer = tokio::spawn(async move {
+        let request = ClientRequest::new("ws://pipe/").unwrap();
+        let mut config = Config::default();
+        config.max_message_len = 1 << 20;
+        let mut ws = client(a, &request, config).await.unwrap();
+        // Let the server's writer fill the pipe, then make its reader
+        // write (a pong) while the writer waits.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        ws.ping(b"now").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let mut got = 0;
+        while let Some(message) = ws.recv().await.unwrap() {
+            got += message.len();
+            if got == 256 << 10 {
+                ws.close(CloseCode::NORMAL, "").await.unwrap();
+            }
+        }
+        got
+    });
+    let ws = sockweave_tokio::accept(b).await.unwrap();
+    let (mut read, mut write) = ws.split();
+    let reader = tokio::spawn(async move { while let Ok(Some(_)) = read.recv().await {} });
+    let sent = tokio::time::timeout(Duration::from_secs(5), async {
+        for _ in 0..4 {
+            write
+                .send(Message::Binary(Bytes::from(vec![7; 64 << 10])))
+                .await
+                .unwrap();
+        }
+    })
+    .await;
+    assert!(sent.is_ok(), "the writer was never woken");
+    assert_eq!(peer.await.unwrap(), 256 << 10);
+    reader.await.unwrap();
+}

@@ -340,13 +340,38 @@ fn a_full_queue_drops_the_connection() {
     let mut link = Link::new(&["chat"], policy, options);
     link.open();
     link.ws.send(vec![0u8; 60]).unwrap();
-    link.ws.send(vec![0u8; 60]).unwrap(); // does not fit: "full"
+    link.ws.send(vec![1u8; 60]).unwrap(); // does not fit: "full"
+    // Before the application takes the events, a smaller message is
+    // discarded too: nothing after the failed one may reach the peer.
+    link.ws.send(vec![2u8; 4]).unwrap();
+    assert_eq!(
+        link.ws.buffered_amount(),
+        124,
+        "what did not go still counts"
+    );
+    assert!(
+        link.ws.transmit().next().is_none(),
+        "nothing is written any more"
+    );
+    link.pump();
+    assert!(
+        !link
+            .server_events()
+            .iter()
+            .any(|e| matches!(e, Event::Message(_))),
+        "no message reached the peer"
+    );
     let events = link.events();
     assert!(
         matches!(&events[..], [BrowserEvent::Error(Some(_)), BrowserEvent::Close(c)] if c.code == CloseCode::ABNORMAL),
         "{events:?}"
     );
     assert_eq!(link.ws.ready_state(), ReadyState::Closed);
+}
+
+#[test]
+fn the_default_queue_is_a_browser_s() {
+    assert_eq!(default_config().max_queued, 64 << 20);
 }
 
 #[test]

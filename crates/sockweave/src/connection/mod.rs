@@ -443,6 +443,27 @@ impl Connection {
         }
     }
 
+    /// Ends the connection at once, as if the transport had gone, for a
+    /// host that gives up on it (the browser interface's full queue, a
+    /// shutdown that cannot wait): what is queued is dropped unwritten, no
+    /// close frame is sent, nothing more is read, and the events end with
+    /// the error (unless the connection was closing already) and
+    /// [`Event::Closed`] with 1006, after the events already queued.
+    pub fn abort(&mut self) {
+        match self.phase {
+            Phase::Closed => return,
+            Phase::Client(_) | Phase::Server(..) | Phase::Deciding(_) => {
+                self.report(Error::Handshake(HandshakeError::Eof));
+            }
+            Phase::Open => self.report(Error::TransportClosed),
+            Phase::Refusing { .. } | Phase::Closing => {}
+        }
+        self.out.discard();
+        self.pongs.clear();
+        self.reader_done = true;
+        self.finish(false);
+    }
+
     /// Runs the timers that are due at `now`. Harmless to call early.
     pub fn handle_timeout(&mut self, now: Instant) {
         let due = |deadline: Option<Instant>| deadline.is_some_and(|d| d <= now);

@@ -134,6 +134,15 @@ impl Outbound {
         }
     }
 
+    /// Drops everything queued, as if written: the connection was aborted.
+    pub(super) fn discard(&mut self) {
+        self.written = self.queued_end;
+        self.segments.clear();
+        self.tail = BytesMut::new();
+        self.marks.clear();
+        self.buffered = 0;
+    }
+
     /// The queued bytes in order, as up to a few contiguous slices.
     pub(super) fn chunks(&self) -> impl Iterator<Item = &[u8]> {
         self.segments

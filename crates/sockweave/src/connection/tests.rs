@@ -527,6 +527,28 @@ fn a_finished_message_stops_the_message_clock() {
 }
 
 #[test]
+fn abort_drops_what_is_queued_and_ends_at_once() {
+    let mut conn = server();
+    let mut input = BytesMut::from(&client_frame(OpCode::Text, true, b"before")[..]);
+    conn.receive(&mut input, T0);
+    conn.send("never written").unwrap();
+    conn.abort();
+    assert_eq!(conn.ready_state(), ReadyState::Closed);
+    assert!(!conn.wants_write() && !conn.wants_read());
+    assert_eq!(conn.buffered_amount(), 0);
+    assert_eq!(
+        events(&mut conn),
+        [
+            text("before"),
+            Event::Error(Error::TransportClosed),
+            closed(1006, false)
+        ]
+    );
+    conn.abort();
+    assert!(events(&mut conn).is_empty(), "once");
+}
+
+#[test]
 fn handshake_timeout() {
     let mut conn = Connection::server(ServerPolicy::default(), Config::default(), T0);
     assert_eq!(conn.poll_timeout(), Some(T0 + Duration::from_secs(10)));
