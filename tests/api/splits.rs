@@ -77,6 +77,10 @@ fn events_for(wire: &[u8], reads: &[usize]) -> Vec<Event> {
         at = end;
         conn.receive(&mut input, Instant::ZERO);
         events.extend(std::iter::from_fn(|| conn.poll_event()));
+        while conn.needs_receive() {
+            conn.receive(&mut input, Instant::ZERO);
+            events.extend(std::iter::from_fn(|| conn.poll_event()));
+        }
     }
     assert!(input.is_empty());
     events

@@ -139,6 +139,11 @@ fn transfer(from: &mut End, to: &mut End, chunk: usize, now: Instant) -> bool {
         moved = true;
     }
     to.collect();
+    // The core stopped at its event budget: the rest waits in the input.
+    while to.conn.needs_receive() {
+        to.conn.receive(&mut to.input, now);
+        to.collect();
+    }
     moved
 }
 
@@ -176,8 +181,15 @@ pub fn drive_blocking<S: Read + Write>(
             Err(e) => return Err(e),
         }
         conn.handle_timeout(now());
-        while let Some(event) = conn.poll_event() {
-            on_event(conn, event);
+        loop {
+            while let Some(event) = conn.poll_event() {
+                on_event(conn, event);
+            }
+            // The core stopped at its event budget: the rest waits in the input.
+            if !conn.needs_receive() {
+                break;
+            }
+            conn.receive(&mut input, now());
         }
     }
 }

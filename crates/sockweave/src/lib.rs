@@ -26,7 +26,10 @@
 //! After *any* call that takes `&mut self` (receive, send, close, a
 //! timeout, …):
 //!
-//! 1. drain [`Connection::poll_event`] until it returns `None`;
+//! 1. drain [`Connection::poll_event`] until it returns `None`; then, if
+//!    [`Connection::needs_receive`], call `receive` again with the same
+//!    buffer (it stopped at [`Config`]'s `max_pending_events`, so a flood
+//!    of small frames costs a bounded number of events) and drain again;
 //! 2. write out [`Connection::transmit`] and report what the socket took
 //!    with [`Connection::advance_transmit`] (or copy it all with
 //!    [`Connection::poll_transmit`]); pongs and close replies are queued
@@ -36,10 +39,14 @@
 //! 4. when [`Connection::ready_state`] is [`ReadyState::Closed`], flush
 //!    what is left to write (best effort) and close the socket.
 //!
-//! No call depends on another having been made first; the order above is
-//! only what keeps latency low. Reads go into a `BytesMut` the caller owns:
-//! `receive` takes complete frames out of it (a single-frame message is
-//! handed on without a copy) and leaves an incomplete one in place.
+//! Reads go into a `BytesMut` the caller owns and keeps: `receive` takes
+//! complete frames out of it (a single-frame message is handed on without
+//! a copy) and leaves an incomplete one in place, and whole frames too
+//! once `max_pending_events` events wait. Reactions to what was received
+//! (pongs, close replies, failing) take effect as `poll_event` reaches
+//! them, so drain it before relying on the state; with
+//! [`ServerPolicy::defer`], `accept`/`reject` must be followed by another
+//! `receive` for bytes that came after the request.
 //!
 //! ```
 //! use bytes::BytesMut;

@@ -43,7 +43,6 @@ use std::time::{Duration, Instant};
 
 /// The longest a queued `send` waits for the socket thread to notice it.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(10);
-const EVENT_WINDOW: usize = 32;
 /// Bytes written per lock: the lock is not held while the socket blocks.
 const WRITE_CHUNK: usize = 64 << 10;
 
@@ -125,7 +124,7 @@ impl WebSocket {
             state: Mutex::new(Shared {
                 ws,
                 start: Instant::now(),
-                inbox: Inbox::new(EVENT_WINDOW),
+                inbox: Inbox::default(),
                 finished: false,
             }),
             changed: Condvar::new(),

@@ -121,9 +121,6 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
-/// Events taken from the core ahead of the application, at most: past
-/// this the task stops reading, and the peer feels the backpressure.
-const EVENT_WINDOW: usize = 32;
 const READ_CHUNK: usize = 16 << 10;
 
 /// What the constructor takes beyond the URL and protocols.
@@ -196,7 +193,7 @@ impl WebSocket {
         let shared = Arc::new(Mutex::new(Shared {
             ws,
             start,
-            inbox: Inbox::new(EVENT_WINDOW),
+            inbox: Inbox::default(),
             app: None,
             driver: None,
             finished: false,

@@ -88,6 +88,22 @@ pub enum MessageData {
     ArrayBuffer(Bytes),
 }
 
+impl MessageData {
+    /// The message's size in bytes (UTF-8 bytes for text).
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Text(text) => text.as_str().len(),
+            Self::Blob(blob) => blob.len(),
+            Self::ArrayBuffer(bytes) => bytes.len(),
+        }
+    }
+
+    /// Whether the message was empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// `MessageEvent`: the data and the origin it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageEvent {

@@ -36,10 +36,13 @@ impl Handler {
 }
 
 /// The events taken from a [`WebSocket`] and not yet read, at most
-/// `capacity` of them, and the handlers.
+/// `capacity` of them holding at most `max_bytes` of message data (plus
+/// the one message that crossed it), and the handlers.
 pub struct Inbox {
     events: VecDeque<BrowserEvent>,
     capacity: usize,
+    bytes: usize,
+    max_bytes: usize,
     open: Callback<()>,
     message: Callback<MessageEvent>,
     error: Callback<Option<Error>>,
@@ -54,13 +57,24 @@ impl core::fmt::Debug for Inbox {
     }
 }
 
+impl Default for Inbox {
+    /// 32 unread events and 16 MiB of unread message data.
+    fn default() -> Self {
+        Self::new(32, 16 << 20)
+    }
+}
+
 impl Inbox {
-    /// An inbox holding up to `capacity` unread events: past that, the
-    /// adapter stops reading and the peer feels the backpressure.
-    pub fn new(capacity: usize) -> Self {
+    /// An inbox holding up to `capacity` unread events and `max_bytes` of
+    /// unread message data: past either, the adapter stops reading and the
+    /// peer feels the backpressure. So unread events hold at most
+    /// `max_bytes` plus one message (bounded by `Config::max_message_len`).
+    pub fn new(capacity: usize, max_bytes: usize) -> Self {
         Self {
             events: VecDeque::new(),
             capacity: capacity.max(1),
+            bytes: 0,
+            max_bytes,
             open: None,
             message: None,
             error: None,
@@ -79,6 +93,7 @@ impl Inbox {
             if self.is_handled(&event) {
                 for_handlers.push(event);
             } else {
+                self.bytes += size(&event);
                 self.events.push_back(event);
             }
         }
@@ -87,7 +102,7 @@ impl Inbox {
 
     /// Whether the queue has room for another event.
     pub fn has_room(&self) -> bool {
-        self.events.len() < self.capacity
+        self.events.len() < self.capacity && self.bytes < self.max_bytes
     }
 
     /// Whether events wait to be read.
@@ -97,7 +112,9 @@ impl Inbox {
 
     /// The oldest unread event.
     pub fn pop(&mut self) -> Option<BrowserEvent> {
-        self.events.pop_front()
+        let event = self.events.pop_front()?;
+        self.bytes -= size(&event);
+        Some(event)
     }
 
     fn is_handled(&self, event: &BrowserEvent) -> bool {
@@ -164,5 +181,13 @@ impl Inbox {
         self.message = None;
         self.error = None;
         self.close = None;
+    }
+}
+
+/// The message bytes an event holds.
+fn size(event: &BrowserEvent) -> usize {
+    match event {
+        BrowserEvent::Message(message) => message.data.len(),
+        _ => 0,
     }
 }

@@ -106,6 +106,8 @@ pub struct WebSocket {
     failed_early: bool,
     /// The message being received, piece by piece.
     pieces: Vec<Bytes>,
+    /// Small pieces gathered, not yet in `pieces`.
+    small: BytesMut,
     /// The close event, held back one call behind the error event.
     pending_close: Option<CloseEvent>,
 }
@@ -143,6 +145,7 @@ impl WebSocket {
             discarded: 0,
             failed_early: false,
             pieces: Vec::new(),
+            small: BytesMut::new(),
             pending_close: None,
         })
     }
@@ -271,8 +274,9 @@ impl WebSocket {
                     return Some(BrowserEvent::Open);
                 }
                 Event::Fragment(piece) => {
-                    self.pieces.push(piece.data);
+                    self.push_piece(piece.data);
                     if piece.last {
+                        self.flush_small();
                         let pieces = core::mem::take(&mut self.pieces);
                         if self.ready_state() == ReadyState::Open {
                             return Some(BrowserEvent::Message(self.message(piece.kind, pieces)));
@@ -294,6 +298,28 @@ impl WebSocket {
                 Event::Closed(close) => return Some(self.closed(close)),
                 Event::Request(_) | Event::Ping(_) | Event::Pong(_) => {}
             }
+        }
+    }
+
+    /// Adds a received piece to the message in progress. A peer that
+    /// trickles a message a byte at a time makes many tiny pieces; each
+    /// kept on its own would cost a handle and an allocation (about 64
+    /// bytes) per byte, so small pieces are gathered.
+    fn push_piece(&mut self, piece: Bytes) {
+        if piece.len() >= SMALL_PIECE {
+            self.flush_small();
+            self.pieces.push(piece);
+        } else {
+            self.small.extend_from_slice(&piece);
+            if self.small.len() >= SMALL_PIECE {
+                self.flush_small();
+            }
+        }
+    }
+
+    fn flush_small(&mut self) {
+        if !self.small.is_empty() {
+            self.pieces.push(core::mem::take(&mut self.small).freeze());
         }
     }
 
@@ -380,3 +406,7 @@ impl WebSocket {
 
 #[cfg(test)]
 mod tests;
+
+/// Pieces of a message at least this long are kept as they came; shorter
+/// ones are gathered into pieces of about this size.
+const SMALL_PIECE: usize = 4 << 10;

@@ -145,8 +145,8 @@ fn messages_carry_data_and_origin_and_binary_type_applies() {
     };
     assert_eq!(
         (blob.len(), blob.chunks().len()),
-        (3, 3),
-        "pieces as received"
+        (3, 1),
+        "small pieces are gathered"
     );
     assert_eq!(blob.to_bytes(), Bytes::from_static(&[1, 2, 3]));
 
@@ -406,4 +406,50 @@ fn constructor_errors() {
         "SyntaxError"
     );
     assert!(new("http://x/", &["a"]).is_ok());
+}
+
+#[test]
+fn the_inbox_is_bounded_in_bytes_as_well_as_events() {
+    let mut link = Link::chat();
+    link.open();
+    for _ in 0..3 {
+        link.server.send(vec![0u8; 60]).unwrap();
+    }
+    link.pump();
+    let mut inbox = Inbox::new(32, 100);
+    let mut for_handlers = Vec::new();
+    // 60 bytes leave room; 120 do not: the third message waits in the core.
+    assert!(!inbox.fill(&mut link.ws, &mut for_handlers));
+    assert!(!inbox.has_room());
+    assert!(inbox.pop().is_some());
+    assert!(inbox.has_room());
+    // The third comes in, and the inbox is full again at 120 bytes.
+    assert!(!inbox.fill(&mut link.ws, &mut for_handlers));
+    assert!(inbox.pop().is_some() && inbox.pop().is_some() && inbox.pop().is_none());
+    assert!(inbox.fill(&mut link.ws, &mut for_handlers), "nothing left");
+}
+
+#[test]
+fn a_message_trickled_in_tiny_pieces_is_kept_in_few_pieces() {
+    let mut link = Link::chat();
+    link.open();
+    let mut events = Vec::new();
+    for i in 0..10_000u32 {
+        link.server
+            .send_fragment(vec![i as u8], i == 9_999)
+            .unwrap();
+        link.pump();
+        events.extend(link.events());
+    }
+    let [
+        BrowserEvent::Message(MessageEvent {
+            data: MessageData::Blob(blob),
+            ..
+        }),
+    ] = &events[..]
+    else {
+        panic!("{events:?}")
+    };
+    assert_eq!(blob.len(), 10_000);
+    assert_eq!(blob.chunks().len(), 3, "4 KiB pieces, not 10,000 of a byte");
 }

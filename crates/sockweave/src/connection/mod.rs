@@ -97,6 +97,19 @@ enum Queued {
     Eof,
 }
 
+/// A read buffer above this size is reallocated once what it holds is
+/// small: what was split off it (a large message) and the rest must not
+/// pin it together.
+const SHRINK_ABOVE: usize = 256 << 10;
+
+/// Moves a small remainder out of a buffer that was large (`capacity`
+/// before frames were split off it; see [`SHRINK_ABOVE`]).
+fn shrink(input: &mut BytesMut, capacity: usize) {
+    if capacity > SHRINK_ABOVE && input.len() < SHRINK_ABOVE / 4 {
+        *input = BytesMut::from(&input[..]);
+    }
+}
+
 /// Pongs that may wait unwritten at once, each answering its own ping; past
 /// that, later pings collapse into one reply to the latest (§5.5.3), so a
 /// ping flood cannot grow memory.
@@ -345,6 +358,7 @@ impl Connection {
             input.clear();
             return;
         }
+        let capacity = input.capacity();
         if !input.is_empty() {
             self.last_received = now;
             self.ping_sent = None;
@@ -409,6 +423,7 @@ impl Connection {
         if self.reader_done {
             input.clear();
         }
+        shrink(input, capacity);
     }
 
     /// The transport reached end of input (or failed). Ends the connection;

@@ -161,7 +161,15 @@ impl Reader {
             if take == 0 && remaining > 0 {
                 return Ok(None);
             }
+            let shares_a_larger_buffer = take < input.capacity() / 2;
             let mut chunk = input.split_to(take);
+            if shares_a_larger_buffer {
+                // A piece kept by reference would pin the whole read
+                // buffer: a peer trickling one byte per read could make a
+                // million pieces hold a million buffers. Small pieces are
+                // copied, so each holds at most twice its own bytes.
+                chunk = BytesMut::from(&chunk[..]);
+            }
             if let Some(key) = header.mask {
                 mask::apply(&mut chunk, key, (frame.done % 4) as usize);
             }
@@ -282,6 +290,11 @@ impl Reader {
             if self.streaming {
                 let mut restored = Vec::new();
                 extension.decode(&chunk, last, self.max_message, &mut restored)?;
+                if restored.capacity() > 2 * restored.len() {
+                    // The inflater sizes its output room generously; a
+                    // piece kept for long holds only its own bytes.
+                    restored.shrink_to_fit();
+                }
                 if text {
                     feed(&mut self.utf8, &restored, last)?;
                 }

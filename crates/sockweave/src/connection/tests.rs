@@ -807,6 +807,64 @@ fn streaming_mode_delivers_utf8_pieces() {
 }
 
 #[test]
+fn a_trickled_piece_holds_its_own_bytes_not_the_read_buffer() {
+    let config = Config {
+        streaming: true,
+        ..Config::default()
+    };
+    let mut conn = Connection::established_server(config, T0);
+    let frame = client_frame(OpCode::Binary, true, &[9; 100]);
+    // The header, then one byte per read, each read into a 16 KiB buffer
+    // as an adapter's would be.
+    let mut pieces = Vec::new();
+    let mut input = BytesMut::with_capacity(16 << 10);
+    input.extend_from_slice(&frame[..6]);
+    for &byte in &frame[6..] {
+        input.extend_from_slice(&[byte]);
+        let base = input.as_ptr() as usize;
+        let end = base + input.capacity();
+        conn.receive(&mut input, T0);
+        for event in events(&mut conn) {
+            let Event::Fragment(piece) = event else {
+                panic!("{event:?}")
+            };
+            let at = piece.data.as_ptr() as usize;
+            assert!(
+                at < base || at >= end,
+                "a 1-byte piece pins the read buffer"
+            );
+            pieces.push(piece);
+        }
+    }
+    assert_eq!(pieces.iter().map(|p| p.data.len()).sum::<usize>(), 100);
+}
+
+#[test]
+fn a_large_read_buffer_is_not_kept_for_a_small_remainder() {
+    let mut conn = server();
+    let mut bytes = client_frame(OpCode::Binary, true, &[1; 1 << 20]);
+    bytes.extend_from_slice(&client_frame(OpCode::Text, true, b"next")[..5]);
+    let mut input = BytesMut::from(&bytes[..]);
+    let (base, end) = (
+        input.as_ptr() as usize,
+        input.as_ptr() as usize + bytes.len(),
+    );
+    conn.receive(&mut input, T0);
+    let Some(Event::Message(message)) = conn.poll_event() else {
+        panic!()
+    };
+    assert_eq!(message.len(), 1 << 20);
+    drop(message);
+    // The 5 bytes left moved out: the megabyte is freed with the message.
+    assert_eq!(input.len(), 5);
+    let at = input.as_ptr() as usize;
+    assert!(
+        at < base || at >= end,
+        "the remainder pins the large buffer"
+    );
+}
+
+#[test]
 fn fragmented_sending() {
     let mut conn = server();
     conn.send_fragment("ab", false).unwrap();
