@@ -57,6 +57,13 @@
 //! - readiness is edge-triggered, so everything else is read until the
 //!   socket would block, as mio requires.
 //!
+//! ## Deciding who gets in
+//!
+//! With `ServerPolicy::defer`, a server's first event is
+//! `Event::Request`: look at the path, the headers, the Origin (a token,
+//! a cookie, a session you may need another event to check), then call
+//! [`WebSocket::accept`] or [`WebSocket::reject`] with your own status.
+//!
 //! ## wss://
 //!
 //! With the `rustls` feature, `TlsStream::server(socket, config)` (or

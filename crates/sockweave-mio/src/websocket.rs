@@ -3,7 +3,7 @@
 use mio::event::Source;
 use mio::{Interest, Registry, Token};
 use sockweave::adapter::is_disconnect;
-use sockweave::handshake::{ClientRequest, HandshakeError};
+use sockweave::handshake::{Accept, ClientRequest, HandshakeError, Reject};
 use sockweave::{
     BytesMut, CloseCode, Config, Connection, Event, Message, ReadyState, SendError, ServerPolicy,
 };
@@ -180,6 +180,24 @@ impl<S: Read + Write> WebSocket<S> {
     /// Queues a ping.
     pub fn ping(&mut self, payload: &[u8]) -> Result<(), SendError> {
         self.conn.ping(payload)
+    }
+
+    /// Accepts the request the application saw in [`Event::Request`]
+    /// (with `ServerPolicy::defer`: an auth hook that may consult a token
+    /// or a session first): the 101 goes out with the next writes. Bytes
+    /// that came after the request are decoded now.
+    pub fn accept(&mut self, accept: Accept) -> Result<(), SendError> {
+        self.conn.accept(accept)?;
+        let now = self.now();
+        self.conn.receive(&mut self.input, now);
+        Ok(())
+    }
+
+    /// Refuses the request the application saw in [`Event::Request`] with
+    /// its own status (401, 403, …); the connection is CLOSED once the
+    /// answer is written.
+    pub fn reject(&mut self, reject: Reject) -> Result<(), SendError> {
+        self.conn.reject(reject)
     }
 
     /// Starts the closing handshake.

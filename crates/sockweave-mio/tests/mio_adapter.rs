@@ -155,3 +155,81 @@ fn server_against_tungstenite_client() {
     );
     assert_eq!((close.code, close.was_clean), (CloseCode::NO_STATUS, true));
 }
+
+/// The auth hook path: with `ServerPolicy::defer` the application sees the
+/// request and accepts or refuses it with its own status.
+#[test]
+fn deferred_requests_are_accepted_or_refused_by_the_application() {
+    use sockweave_mio::sockweave::handshake::{Accept, Reject};
+    let mut listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let peer = std::thread::spawn(move || {
+        let request = |token: &str| {
+            let mut request = tungstenite::client::IntoClientRequest::into_client_request(format!(
+                "ws://{addr}/"
+            ))
+            .unwrap();
+            request
+                .headers_mut()
+                .insert("Authorization", token.parse().unwrap());
+            request
+        };
+        let refused = tungstenite::client(
+            request("Bearer wrong"),
+            std::net::TcpStream::connect(addr).unwrap(),
+        );
+        let status = match refused {
+            Err(tungstenite::HandshakeError::Failure(tungstenite::Error::Http(response))) => {
+                response.status().as_u16()
+            }
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("a wrong token was accepted"),
+        };
+        let (mut ws, _) = tungstenite::client(
+            request("Bearer right"),
+            std::net::TcpStream::connect(addr).unwrap(),
+        )
+        .unwrap();
+        ws.send(tungstenite::Message::text("hi")).unwrap();
+        let echo = ws.read().unwrap().into_text().unwrap().to_string();
+        ws.close(None).unwrap();
+        while !matches!(ws.read(), Err(tungstenite::Error::ConnectionClosed)) {}
+        (status, echo)
+    });
+    let mut poll = Poll::new().unwrap();
+    poll.registry()
+        .register(&mut listener, Token(1), Interest::READABLE)
+        .unwrap();
+    let mut events = Events::with_capacity(4);
+    let mut closes = Vec::new();
+    while closes.len() < 2 {
+        let stream = loop {
+            if let Ok((stream, _)) = listener.accept() {
+                break stream;
+            }
+            poll.poll(&mut events, Some(Duration::from_millis(100)))
+                .unwrap();
+        };
+        let mut policy = ServerPolicy::default();
+        policy.defer = true;
+        let ws = WebSocket::server(stream, policy, Config::default());
+        closes.push(drive(ws, |ws, event| match event {
+            Event::Request(request) => {
+                let token = request
+                    .headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case("authorization"))
+                    .map(|h| &h.value[..]);
+                if token == Some(&b"Bearer right"[..]) {
+                    ws.accept(Accept::default()).unwrap();
+                } else {
+                    ws.reject(Reject::status(401)).unwrap();
+                }
+            }
+            Event::Message(m) => ws.send(m).unwrap(),
+            _ => {}
+        }));
+    }
+    assert_eq!(peer.join().unwrap(), (401, "hi".to_string()));
+    assert!(!closes[0].was_clean && closes[1].was_clean);
+}
