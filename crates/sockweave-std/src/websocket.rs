@@ -52,14 +52,16 @@ pub fn connect(url: &str) -> Result<WebSocket<MaybeTls<TcpStream>>, Error> {
 }
 
 /// Connects for `request` (subprotocols, headers) with `config`, securing
-/// `wss://` with `tls`. The TLS handshake counts against
-/// `config.handshake_timeout`, as does the WebSocket handshake after it.
+/// `wss://` with `tls`. Each step waits at most `config.handshake_timeout`
+/// (10 s by default): the TCP connect (per address), the TLS handshake,
+/// and the WebSocket handshake; a connect that times out is an
+/// `Error::Io` of kind `TimedOut`.
 pub fn connect_with(
     request: &ClientRequest,
     config: Config,
     tls: &TlsConnector,
 ) -> Result<WebSocket<MaybeTls<TcpStream>>, Error> {
-    let stream = TcpStream::connect((request.host.as_str(), request.port))?;
+    let stream = connect_tcp(&request.host, request.port, config.handshake_timeout)?;
     stream.set_nodelay(true)?;
     let stream = tls.connect(
         stream,
@@ -68,6 +70,19 @@ pub fn connect_with(
         config.handshake_timeout,
     )?;
     client(stream, request, config)
+}
+
+/// Connects to the first address of `host` that answers within `timeout`
+/// each (name resolution itself is the system's, without a bound).
+fn connect_tcp(host: &str, port: u16, timeout: std::time::Duration) -> io::Result<TcpStream> {
+    let mut last = io::Error::new(ErrorKind::NotFound, "the host has no address");
+    for addr in std::net::ToSocketAddrs::to_socket_addrs(&(host, port))? {
+        match TcpStream::connect_timeout(&addr, timeout) {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
 }
 
 /// Runs the client handshake for `request` over `stream` and returns the

@@ -361,3 +361,42 @@ fn split_keeps_the_connections_clock() {
         "ping after {pinged_after:?}: the clock restarted at the split"
     );
 }
+
+/// A server whose accept queue is full drops SYNs: the connect waits for
+/// no longer than the handshake timeout.
+#[test]
+fn a_connect_that_hangs_ends_at_the_handshake_timeout() {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket
+        .bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    socket.listen(0).unwrap();
+    let addr = socket.local_addr().unwrap().as_socket().unwrap();
+    // Fill the accept queue: nobody accepts.
+    let mut fillers = Vec::new();
+    for _ in 0..8 {
+        if let Ok(s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            fillers.push(s);
+        }
+    }
+    let mut config = Config::default();
+    config.handshake_timeout = Duration::from_millis(300);
+    let request = ClientRequest::new(&format!("ws://{addr}/")).unwrap();
+    let start = std::time::Instant::now();
+    let result =
+        sockweave_std::connect_with(&request, config, &sockweave_std::TlsConnector::default());
+    let waited = start.elapsed();
+    assert!(
+        matches!(&result, Err(Error::Io(e)) if e.kind() == io::ErrorKind::TimedOut)
+            || matches!(&result, Err(Error::Failed(_) | Error::Handshake(_))),
+        "{:?}",
+        result.err()
+    );
+    assert!(waited < Duration::from_secs(2), "waited {waited:?}");
+}

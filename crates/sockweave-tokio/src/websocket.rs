@@ -49,16 +49,21 @@ pub async fn connect(url: &str) -> Result<WebSocket<MaybeTls<TcpStream>>, Error>
 }
 
 /// Connects for `request` (subprotocols, headers) with `config`, securing
-/// `wss://` with `tls`. The TLS handshake counts against
-/// `config.handshake_timeout`, as does the WebSocket handshake after it.
+/// `wss://` with `tls`. Each step waits at most `config.handshake_timeout`
+/// (10 s by default): the TCP connect (per address), the TLS handshake,
+/// and the WebSocket handshake; a connect that times out is an
+/// `Error::Io` of kind `TimedOut`.
 pub async fn connect_with(
     request: &ClientRequest,
     config: Config,
     tls: &TlsConnector,
 ) -> Result<WebSocket<MaybeTls<TcpStream>>, Error> {
-    let stream = TcpStream::connect((request.host.as_str(), request.port)).await?;
-    stream.set_nodelay(true)?;
     let timeout = config.handshake_timeout;
+    let connecting = TcpStream::connect((request.host.as_str(), request.port));
+    let stream = tokio::time::timeout(timeout, connecting)
+        .await
+        .map_err(|_| io::Error::new(ErrorKind::TimedOut, "TCP connect timed out"))??;
+    stream.set_nodelay(true)?;
     let stream = tls
         .connect(stream, &request.host, request.secure, timeout)
         .await?;
