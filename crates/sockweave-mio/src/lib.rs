@@ -45,10 +45,10 @@
 //!
 //! Reading is bounded three ways, so one peer can neither grow memory nor
 //! starve the loop:
-//! - a connection reads only while it may ([`WebSocket::may_read`]): its
-//!   events waiting for the application are below
-//!   `Config::max_pending_events` and its queue below `Config::max_queued`.
-//!   An application that stops taking events, or a peer that stops
+//! - a connection reads only while it may ([`WebSocket::may_read`]): the
+//!   application has taken its events and its queue is below
+//!   `Config::max_queued`. An application that stops taking events, or a
+//!   peer that stops
 //!   reading what we send, stops the reading; the peer's sends then block
 //!   in its own socket;
 //! - one `on_ready` reads at most 64 KiB. What is left is read by

@@ -118,12 +118,14 @@ impl<S: Read + Write> WebSocket<S> {
         self.read_some()
     }
 
-    /// Whether reading goes on: the core needs bytes, its events are
-    /// below [`Config::max_pending_events`] and its outbound queue below
-    /// [`Config::max_queued`]. Otherwise the bytes stay in the socket,
-    /// and the peer's sends block: that is the backpressure.
+    /// Whether reading goes on: the core needs bytes, the application has
+    /// taken every event (so decoded messages never pile up past one read's
+    /// worth, whatever the loop does) and the outbound queue is below
+    /// [`Config::max_queued`]. Otherwise the bytes stay in the socket, and
+    /// the peer's sends block: that is the backpressure.
     pub fn may_read(&self) -> bool {
         self.conn.wants_read()
+            && self.conn.pending_events() == 0
             && !self.conn.needs_receive()
             && self.conn.buffered_amount() < self.conn.config().max_queued
     }

@@ -781,6 +781,14 @@ impl Connection {
         self.stalled && !self.reader_done && self.wants_read()
     }
 
+    /// How many events wait for [`Connection::poll_event`] (counting the
+    /// reactions, pongs and close replies, that take effect there). An
+    /// adapter that reads only when this is 0 holds at most one read's
+    /// worth of decoded messages.
+    pub fn pending_events(&self) -> usize {
+        self.events.len()
+    }
+
     /// Whether the connection still needs bytes from the transport.
     pub fn wants_read(&self) -> bool {
         !matches!(
