@@ -256,10 +256,7 @@ impl fmt::Display for SendError {
     }
 }
 
-#[cfg(feature = "std")]
-mod std_impls {
-    impl std::error::Error for super::ProtocolError {}
-    impl std::error::Error for super::Error {}
-    impl std::error::Error for super::SendError {}
-    impl std::error::Error for super::Timeout {}
-}
+impl core::error::Error for ProtocolError {}
+impl core::error::Error for Error {}
+impl core::error::Error for SendError {}
+impl core::error::Error for Timeout {}

@@ -43,8 +43,7 @@ impl fmt::Display for DomException {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for DomException {}
+impl core::error::Error for DomException {}
 
 fn syntax(message: impl Into<String>) -> DomException {
     DomException::Syntax(message.into())

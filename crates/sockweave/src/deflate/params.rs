@@ -50,8 +50,7 @@ impl fmt::Display for ParamsError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for ParamsError {}
+impl core::error::Error for ParamsError {}
 
 /// An extension parameter: its name and, if given, its (unquoted) value.
 pub(crate) type Param<'a> = (&'a str, Option<String>);

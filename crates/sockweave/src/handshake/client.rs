@@ -66,8 +66,7 @@ impl fmt::Display for UrlError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for UrlError {}
+impl core::error::Error for UrlError {}
 
 impl ClientRequest {
     /// A request for a `ws://` or `wss://` URL.

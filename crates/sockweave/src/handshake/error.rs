@@ -152,5 +152,4 @@ impl fmt::Display for HandshakeError {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for HandshakeError {}
+impl core::error::Error for HandshakeError {}
