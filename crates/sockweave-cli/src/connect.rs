@@ -28,8 +28,9 @@ pub(crate) struct Args {
     /// can read and change the traffic).
     #[arg(long, conflicts_with = "ca")]
     insecure: bool,
-    /// Offer permessage-deflate (PRESET defaults to `default`).
-    #[arg(long, value_enum, value_name = "PRESET", num_args = 0..=1, default_missing_value = "default")]
+    /// Offer permessage-deflate (`--deflate=PRESET` picks a preset other
+    /// than `default`; the `=` keeps the URL from being read as one).
+    #[arg(long, value_enum, value_name = "PRESET", num_args = 0..=1, require_equals = true, default_missing_value = "default")]
     deflate: Option<crate::deflate::Preset>,
 }
 
@@ -161,7 +162,8 @@ async fn connect(args: Args) -> Outcome {
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    eprintln!("sockweave: connection failed: {e}");
+                    // The error says "connection failed: …" itself.
+                    eprintln!("sockweave: {e}");
                     break;
                 }
             },

@@ -65,8 +65,10 @@ fn deflate_on_every_adapter_and_preset() {
     let input = format!("short\n{long}\n");
     for adapter in ["tokio", "std", "mio"] {
         for preset in ["default", "low-memory", "no-context"] {
-            let (mut server, url) = serve(&["--adapter", adapter, "--deflate", preset]);
-            let (code, stdout, stderr) = connect(&[&url, "--deflate"], &input);
+            let flag = format!("--deflate={preset}");
+            let (mut server, url) = serve(&["--adapter", adapter, &flag]);
+            // `--deflate` before the URL does not take it for a preset.
+            let (code, stdout, stderr) = connect(&["--deflate", &url], &input);
             // Not offered: not negotiated.
             let (_, plain_out, plain_err) = connect(&[&url], "plain\n");
             server.kill().unwrap();

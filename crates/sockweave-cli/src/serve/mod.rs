@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// Address to listen on.
+    /// Address to listen on: HOST:PORT, or a bare PORT for 127.0.0.1:PORT.
     #[arg(default_value = "127.0.0.1:9001")]
     addr: String,
     /// Adapter to serve with.
@@ -55,8 +55,9 @@ pub(crate) struct Args {
     /// arrive, from its first byte to its last; 0: no limit.
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0)]
     message_timeout: f64,
-    /// Accept permessage-deflate offers (off unless given; PRESET defaults to `default`).
-    #[arg(long, value_enum, value_name = "PRESET", num_args = 0..=1, default_missing_value = "default")]
+    /// Accept permessage-deflate offers (off unless given; `--deflate=PRESET`
+    /// picks a preset other than `default`).
+    #[arg(long, value_enum, value_name = "PRESET", num_args = 0..=1, require_equals = true, default_missing_value = "default")]
     deflate: Option<crate::deflate::Preset>,
 }
 
@@ -115,6 +116,15 @@ fn settings(args: &Args) -> Result<Settings, String> {
     })
 }
 
+/// `9002` means `127.0.0.1:9002`: a bare port listens on loopback only.
+fn listen_addr(addr: &str) -> String {
+    if addr.parse::<u16>().is_ok() {
+        format!("127.0.0.1:{addr}")
+    } else {
+        addr.to_string()
+    }
+}
+
 fn seconds_arg(flag: &str, seconds: f64) -> Result<std::time::Duration, String> {
     std::time::Duration::try_from_secs_f64(seconds)
         .map_err(|_| format!("{flag} {seconds}: not a duration in seconds"))
@@ -128,10 +138,11 @@ pub(crate) fn run(args: Args) -> Outcome {
             return Outcome::Usage;
         }
     };
-    let listener = match std::net::TcpListener::bind(&args.addr) {
+    let addr = listen_addr(&args.addr);
+    let listener = match std::net::TcpListener::bind(&addr) {
         Ok(listener) => listener,
         Err(e) => {
-            eprintln!("sockweave: cannot listen on {}: {e}", args.addr);
+            eprintln!("sockweave: cannot listen on {addr}: {e}");
             return Outcome::Usage;
         }
     };
@@ -140,7 +151,7 @@ pub(crate) fn run(args: Args) -> Outcome {
         if settings.tls.is_some() { "wss" } else { "ws" },
         listener
             .local_addr()
-            .map_or(args.addr.clone(), |a| a.to_string())
+            .map_or(addr.clone(), |a| a.to_string())
     );
     let result = match args.adapter {
         Adapter::Tokio => on_tokio::serve(listener, settings),

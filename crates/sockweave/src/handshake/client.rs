@@ -119,7 +119,8 @@ impl ClientRequest {
         self
     }
 
-    /// Adds a request header.
+    /// Adds a request header. A `Host` header replaces the one made from
+    /// the URL (the connection still goes to the URL's host).
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
@@ -153,6 +154,10 @@ impl ClientRequest {
             alloc::format!("{host}:{}", self.port)
         }
     }
+}
+
+fn is_host(name: &str) -> bool {
+    name.eq_ignore_ascii_case("host")
 }
 
 fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), UrlError> {
@@ -249,7 +254,13 @@ impl ClientHandshake {
         out.extend_from_slice(b"GET ");
         out.extend_from_slice(request.path.as_bytes());
         out.extend_from_slice(b" HTTP/1.1\r\n");
-        write_header(&mut out, "Host", request.host_header().as_bytes());
+        // A `Host` among the caller's headers replaces ours (one Host
+        // header: a second would get a 400 from a strict server).
+        let host = request.headers.iter().find(|(name, _)| is_host(name));
+        match host {
+            Some((_, value)) => write_header(&mut out, "Host", value.as_bytes()),
+            None => write_header(&mut out, "Host", request.host_header().as_bytes()),
+        }
         out.extend_from_slice(b"Upgrade: websocket\r\nConnection: Upgrade\r\n");
         write_header(&mut out, "Sec-WebSocket-Key", &key);
         out.extend_from_slice(b"Sec-WebSocket-Version: 13\r\n");
@@ -267,7 +278,7 @@ impl ClientHandshake {
                 request.extensions.join(", ").as_bytes(),
             );
         }
-        for (name, value) in &request.headers {
+        for (name, value) in request.headers.iter().filter(|(name, _)| !is_host(name)) {
             write_header(&mut out, name, value.as_bytes());
         }
         out.extend_from_slice(b"\r\n");
@@ -466,6 +477,23 @@ mod tests {
         assert_eq!(
             ClientRequest::new("ws://a b/"),
             Err(UrlError::InvalidCharacter)
+        );
+    }
+
+    #[test]
+    fn a_host_header_replaces_the_urls() {
+        let request = ClientRequest::new("ws://127.0.0.1:9001/")
+            .unwrap()
+            .header("host", "example.com");
+        let (_, bytes) = ClientHandshake::new(&request, &mut fixed, &Config::default()).unwrap();
+        let head = core::str::from_utf8(&bytes).unwrap();
+        assert_eq!(
+            head.matches("Host: ").count() + head.matches("host: ").count(),
+            1
+        );
+        assert!(
+            head.starts_with("GET / HTTP/1.1\r\nHost: example.com\r\n"),
+            "{head}"
         );
     }
 
