@@ -153,16 +153,8 @@ impl<S: Read + Write> WebSocket<S> {
     /// Frames the core left in the input at its event budget are decoded
     /// here as the events are taken.
     pub fn poll_event(&mut self) -> Option<Event> {
-        loop {
-            if let Some(event) = self.conn.poll_event() {
-                return Some(event);
-            }
-            if !self.conn.needs_receive() {
-                return None;
-            }
-            let now = self.now();
-            self.conn.receive(&mut self.input, now);
-        }
+        let now = self.now();
+        self.conn.poll_event_from(&mut self.input, now)
     }
 
     /// Queues a message (written by `flush` or the next writable event).

@@ -164,7 +164,8 @@ impl Reader {
         loop {
             let timeout = {
                 let mut shared = lock(&self.shared);
-                if let Some(event) = shared.conn.poll_event() {
+                let now = self.clock.now();
+                if let Some(event) = shared.conn.poll_event_from(&mut self.input, now) {
                     match &event {
                         Event::Closed(close) => shared.closed = Some(close.clone()),
                         Event::Error(error) => shared.error = Some(error.clone()),
@@ -173,12 +174,6 @@ impl Reader {
                     drop(shared);
                     flush(&self.shared, &self.writer, self.clock)?;
                     return Ok(Some(event));
-                }
-                if shared.conn.needs_receive() {
-                    // The core stopped at its event budget: whole frames wait.
-                    let now = self.clock.now();
-                    shared.conn.receive(&mut self.input, now);
-                    continue;
                 }
                 if shared.conn.ready_state() == ReadyState::Closed {
                     drop(shared);

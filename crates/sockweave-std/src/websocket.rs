@@ -204,19 +204,14 @@ impl<S: Transport> WebSocket<S> {
     pub fn next_event(&mut self) -> Result<Option<Event>, Error> {
         let mut flushed = false;
         loop {
-            if let Some(event) = self.conn.poll_event() {
+            let now = self.clock.now();
+            if let Some(event) = self.conn.poll_event_from(&mut self.input, now) {
                 match &event {
                     Event::Closed(close) => self.closed = Some(close.clone()),
                     Event::Error(error) => self.error = Some(error.clone()),
                     _ => {}
                 }
                 return Ok(Some(event));
-            }
-            if self.conn.needs_receive() {
-                // The core stopped at its event budget: whole frames wait.
-                let now = self.clock.now();
-                self.conn.receive(&mut self.input, now);
-                continue;
             }
             if self.conn.ready_state() == ReadyState::Closed {
                 // Best effort: the peer may be gone already.

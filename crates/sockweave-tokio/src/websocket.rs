@@ -228,16 +228,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// The next event already decoded, taking more frames from the input
     /// when the core stopped at its event budget.
     fn queued_event(&mut self) -> Option<Event> {
-        loop {
-            if let Some(event) = self.conn.poll_event() {
-                return Some(event);
-            }
-            if !self.conn.needs_receive() {
-                return None;
-            }
-            let now = self.now();
-            self.conn.receive(&mut self.input, now);
-        }
+        let now = self.now();
+        self.conn.poll_event_from(&mut self.input, now)
     }
 
     /// Queues `message` without writing it (unless the queue is full):

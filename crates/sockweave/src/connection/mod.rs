@@ -683,6 +683,22 @@ impl Connection {
         }
     }
 
+    /// [`Connection::poll_event`], for a host that keeps its read buffer:
+    /// when the events run out while `receive` had stopped at its event
+    /// budget ([`Connection::needs_receive`]), more frames are taken from
+    /// `input`, so the host never has to call `receive` again itself.
+    pub fn poll_event_from(&mut self, input: &mut BytesMut, now: Instant) -> Option<Event> {
+        loop {
+            if let Some(event) = self.poll_event() {
+                return Some(event);
+            }
+            if !self.needs_receive() {
+                return None;
+            }
+            self.receive(input, now);
+        }
+    }
+
     /// The bytes waiting to be written, in order, as a few contiguous
     /// slices (suitable for a vectored write). Report what was written
     /// with [`Connection::advance_transmit`].
