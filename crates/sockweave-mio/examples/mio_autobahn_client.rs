@@ -5,7 +5,7 @@
 use mio::net::TcpStream;
 use mio::{Events, Poll, Token};
 use sockweave_mio::sockweave::ClientRequest;
-use sockweave_mio::{Config, Event, Message, WebSocket};
+use sockweave_mio::{Config, Event, Message, SendError, WebSocket};
 use std::net::ToSocketAddrs;
 
 /// Runs one connection to the end, answering each message with `reply`.
@@ -30,6 +30,9 @@ fn run(
     let mut ws = WebSocket::client(stream, &request, config).map_err(std::io::Error::other)?;
     ws.register(poll.registry(), Token(0))?;
     let mut events = Events::with_capacity(16);
+    // An answer that did not fit in the queue waits for room, and nothing
+    // behind it is taken until it is sent.
+    let mut held: Option<Message> = None;
     while !ws.is_closed() {
         poll.poll(&mut events, ws.timeout())?;
         for event in &events {
@@ -39,11 +42,26 @@ fn run(
             )?;
         }
         ws.on_timeout()?;
-        while let Some(event) = ws.poll_event() {
-            if let Event::Message(message) = event {
-                if let Some(answer) = reply(message) {
-                    let _ = ws.send(answer);
+        loop {
+            let answer = match held.take() {
+                Some(answer) => answer,
+                None => match ws.poll_event() {
+                    Some(Event::Message(message)) => match reply(message) {
+                        Some(answer) => answer,
+                        None => continue,
+                    },
+                    Some(_) => continue,
+                    None => break,
+                },
+            };
+            match ws.send(answer) {
+                Ok(()) => {}
+                Err(SendError::Full(answer)) => {
+                    held = Some(answer);
+                    break;
                 }
+                // Closing: no more answers go out on this connection.
+                Err(_) => {}
             }
         }
         ws.flush()?;

@@ -92,6 +92,21 @@ fn handlers_like_javascript() {
     socket.wait_closed();
 }
 
+/// The socket's thread may open the connection before `on_open` is
+/// called (JavaScript would dispatch later): the handler still gets it.
+#[test]
+fn a_handler_set_after_the_open_still_gets_it() {
+    let url = echo_server();
+    let socket = WebSocket::new(&url, &[]).unwrap();
+    thread::sleep(Duration::from_millis(300));
+    let (opened, open) = mpsc::channel();
+    socket.on_open(move || opened.send(()).unwrap());
+    open.recv_timeout(Duration::from_secs(5))
+        .expect("the open event reached the late handler");
+    socket.close(Some(1000), None).unwrap();
+    socket.wait_closed();
+}
+
 #[test]
 fn server_close_refusal_and_unreachable() {
     let url = echo_server();
@@ -172,7 +187,9 @@ fn reconnects_after_a_drop_and_stops_when_closed() {
             }
             thread::spawn(move || {
                 while let Ok(Some(message)) = ws.recv() {
-                    let _ = ws.send(message);
+                    if ws.send(message).is_err() {
+                        break;
+                    }
                 }
             });
         }

@@ -93,7 +93,10 @@ async fn handlers_like_javascript() {
     });
     socket.on_error(|e| panic!("error {e:?}"));
     socket.on_close(move |c| {
-        let _ = done.take().unwrap().send(c);
+        done.take()
+            .unwrap()
+            .send(c)
+            .expect("the test waits for the close");
     });
     let close = tokio::time::timeout(Duration::from_secs(10), closed)
         .await
@@ -229,7 +232,9 @@ mod reconnecting {
                 }
                 tokio::spawn(async move {
                     while let Ok(Some(message)) = ws.recv().await {
-                        let _ = ws.send(message).await;
+                        if ws.send(message).await.is_err() {
+                            break;
+                        }
                     }
                 });
             }

@@ -278,25 +278,33 @@ impl WebSocket {
         Poll::Pending
     }
 
+    /// Sets a handler, and wakes the task so that events already queued for
+    /// it reach it.
+    fn set_handler(&self, set: impl FnOnce(&mut Inbox)) {
+        let mut shared = self.lock();
+        set(&mut shared.inbox);
+        wake(&mut shared.driver);
+    }
+
     /// `onopen`: called from the socket's task; the event no longer
     /// appears in [`WebSocket::next`].
     pub fn on_open(&self, handler: impl FnMut() + Send + 'static) {
-        self.lock().inbox.on_open(handler);
+        self.set_handler(|inbox| inbox.on_open(handler));
     }
 
     /// `onmessage`.
     pub fn on_message(&self, handler: impl FnMut(MessageEvent) + Send + 'static) {
-        self.lock().inbox.on_message(handler);
+        self.set_handler(|inbox| inbox.on_message(handler));
     }
 
     /// `onerror`.
     pub fn on_error(&self, handler: impl FnMut(Option<sockweave::Error>) + Send + 'static) {
-        self.lock().inbox.on_error(handler);
+        self.set_handler(|inbox| inbox.on_error(handler));
     }
 
     /// `onclose`.
     pub fn on_close(&self, handler: impl FnMut(CloseEvent) + Send + 'static) {
-        self.lock().inbox.on_close(handler);
+        self.set_handler(|inbox| inbox.on_close(handler));
     }
 
     /// Waits until the socket is CLOSED and its task has ended (for

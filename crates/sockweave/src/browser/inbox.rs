@@ -85,19 +85,30 @@ impl Inbox {
     /// Moves events from `ws` into the queue, or into `for_handlers` when a
     /// handler takes them, until the queue is full. Returns whether `ws`
     /// has no more events for now.
+    ///
+    /// Events keep their order: a handler takes events from the front of
+    /// the queue, so one set after its event arrived (the socket's thread
+    /// may open it before `on_open` is called, where JavaScript would
+    /// dispatch later) still gets it, and an event nobody handles holds the
+    /// ones behind it until the application reads it.
     pub fn fill(&mut self, ws: &mut WebSocket, for_handlers: &mut Vec<BrowserEvent>) -> bool {
-        while self.has_room() {
+        loop {
+            while self.events.front().is_some_and(|e| self.is_handled(e)) {
+                for_handlers.extend(self.pop());
+            }
+            if !self.has_room() {
+                return false;
+            }
             let Some(event) = ws.poll_event() else {
                 return true;
             };
-            if self.is_handled(&event) {
+            if self.events.is_empty() && self.is_handled(&event) {
                 for_handlers.push(event);
             } else {
                 self.bytes += size(&event);
                 self.events.push_back(event);
             }
         }
-        false
     }
 
     /// Whether the queue has room for another event.

@@ -453,3 +453,24 @@ fn a_message_trickled_in_tiny_pieces_is_kept_in_few_pieces() {
     assert_eq!(blob.len(), 10_000);
     assert_eq!(blob.chunks().len(), 3, "4 KiB pieces, not 10,000 of a byte");
 }
+
+#[test]
+fn a_handler_set_after_its_event_arrived_still_gets_it_in_order() {
+    let mut link = Link::chat();
+    link.pump();
+    link.server_events();
+    link.pump();
+    link.server.send("first").unwrap();
+    link.pump();
+    let mut inbox = Inbox::default();
+    let mut for_handlers = Vec::new();
+    // No handler yet: the open and the message wait in the queue.
+    assert!(inbox.fill(&mut link.ws, &mut for_handlers));
+    assert!(for_handlers.is_empty());
+    // `onopen` set now takes the open event; the message, unhandled,
+    // stays for the application.
+    inbox.on_open(|| {});
+    assert!(inbox.fill(&mut link.ws, &mut for_handlers));
+    assert_eq!(for_handlers, [BrowserEvent::Open]);
+    assert!(matches!(inbox.pop(), Some(BrowserEvent::Message(_))));
+}
