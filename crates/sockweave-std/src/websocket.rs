@@ -61,6 +61,7 @@ pub fn connect_with(
     config: Config,
     tls: &TlsConnector,
 ) -> Result<WebSocket<MaybeTls<TcpStream>>, Error> {
+    config.validate()?;
     let stream = connect_tcp(&request.host, request.port, config.handshake_timeout)?;
     stream.set_nodelay(true)?;
     let stream = tls.connect(
@@ -92,6 +93,7 @@ pub fn client<S: Transport>(
     request: &ClientRequest,
     config: Config,
 ) -> Result<WebSocket<S>, Error> {
+    config.validate()?;
     let clock = Clock::new();
     let conn = Connection::client(
         request,
@@ -114,6 +116,7 @@ pub fn accept_with<S: Transport>(
     mut policy: ServerPolicy,
     config: Config,
 ) -> Result<WebSocket<S>, Error> {
+    config.validate()?;
     let clock = Clock::new();
     policy.defer = false;
     let conn = Connection::server(policy, config, clock.now());
@@ -134,6 +137,7 @@ where
     S: Transport,
     F: FnMut(&Request) -> Result<Accept, Reject>,
 {
+    config.validate()?;
     let clock = Clock::new();
     policy.defer = true;
     let conn = Connection::server(policy, config, clock.now());

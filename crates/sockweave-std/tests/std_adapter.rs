@@ -400,3 +400,17 @@ fn a_connect_that_hangs_ends_at_the_handshake_timeout() {
     );
     assert!(waited < Duration::from_secs(2), "waited {waited:?}");
 }
+
+/// A configuration that cannot work is refused before any byte moves.
+#[test]
+fn a_config_that_cannot_work_is_a_typed_error() {
+    let (listener, url) = listener();
+    let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let mut config = Config::default();
+    config.max_headers = usize::MAX;
+    let request = ClientRequest::new(&url).unwrap();
+    match sockweave_std::client(stream, &request, config) {
+        Err(Error::Config(e)) => assert_eq!(e.field, "max_headers"),
+        other => panic!("{:?}", other.err()),
+    }
+}

@@ -58,6 +58,7 @@ pub async fn connect_with(
     config: Config,
     tls: &TlsConnector,
 ) -> Result<WebSocket<MaybeTls<TcpStream>>, Error> {
+    config.validate()?;
     let timeout = config.handshake_timeout;
     let connecting = TcpStream::connect((request.host.as_str(), request.port));
     let stream = tokio::time::timeout(timeout, connecting)
@@ -79,6 +80,7 @@ pub async fn client<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    config.validate()?;
     let start = tokio::time::Instant::now();
     let conn = Connection::client(
         request,
@@ -109,6 +111,7 @@ pub async fn accept_with<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    config.validate()?;
     let start = tokio::time::Instant::now();
     policy.defer = false;
     let conn = Connection::server(policy, config, sockweave::Instant::ZERO);
@@ -130,6 +133,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
     F: FnMut(&Request) -> Result<Accept, Reject>,
 {
+    config.validate()?;
     let start = tokio::time::Instant::now();
     policy.defer = true;
     let conn = Connection::server(policy, config, sockweave::Instant::ZERO);

@@ -27,6 +27,8 @@ pub enum Error {
     Send(SendError),
     /// The connection is closed.
     Closed,
+    /// A [`crate::Config`] setting cannot work ([`crate::Config::validate`]).
+    Config(crate::ConfigError),
 }
 
 impl fmt::Display for Error {
@@ -39,6 +41,7 @@ impl fmt::Display for Error {
             Self::Failed(e) => write!(f, "connection failed: {e}"),
             Self::Send(e) => write!(f, "cannot send: {e}"),
             Self::Closed => f.write_str("connection closed"),
+            Self::Config(e) => write!(f, "bad configuration: {e}"),
         }
     }
 }
@@ -53,6 +56,7 @@ impl std::error::Error for Error {
             Self::Failed(e) => Some(e),
             Self::Send(e) => Some(e),
             Self::Closed => None,
+            Self::Config(e) => Some(e),
         }
     }
 }
@@ -60,6 +64,12 @@ impl std::error::Error for Error {
 impl From<TlsError> for Error {
     fn from(e: TlsError) -> Self {
         Self::Tls(e)
+    }
+}
+
+impl From<crate::ConfigError> for Error {
+    fn from(e: crate::ConfigError) -> Self {
+        Self::Config(e)
     }
 }
 

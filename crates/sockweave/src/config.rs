@@ -103,3 +103,120 @@ impl Default for Config {
         }
     }
 }
+
+/// A [`Config`] setting that cannot work, from [`Config::validate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The field, as named in [`Config`].
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub problem: &'static str,
+}
+
+impl core::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Config::{}: {}", self.field, self.problem)
+    }
+}
+
+impl core::error::Error for ConfigError {}
+
+/// The most headers a request or response may be allowed: the parser
+/// reserves a slot per header for every head it reads.
+pub const MAX_HEADERS_LIMIT: usize = 10_000;
+
+impl Config {
+    /// Checks that every setting can work: lengths a buffer can hold,
+    /// counts and times that are not zero where zero would stop the
+    /// connection at once, and no limit so large that honouring it would
+    /// overflow or allocate without bound. The adapters and the command
+    /// line check a configuration with this before they use it; the core
+    /// itself never panics on one (it clamps what would overflow).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let fail = |field, problem| Err(ConfigError { field, problem });
+        // A buffer holds a whole frame or message: it must fit in memory.
+        let addressable = isize::MAX as u64;
+        if self.max_frame_len > addressable {
+            return fail("max_frame_len", "larger than memory can hold");
+        }
+        if self.max_message_len > addressable {
+            return fail("max_message_len", "larger than memory can hold");
+        }
+        if self.max_fragments == 0 {
+            return fail("max_fragments", "0 refuses every message");
+        }
+        if self.max_handshake_len < 256 {
+            return fail(
+                "max_handshake_len",
+                "below 256 bytes, no opening handshake fits",
+            );
+        }
+        if self.max_request_line_len == 0 {
+            return fail("max_request_line_len", "0 refuses every request");
+        }
+        if self.max_headers == 0 || self.max_headers > MAX_HEADERS_LIMIT {
+            return fail("max_headers", "must be 1 to 10,000");
+        }
+        if self.max_pending_events == 0 {
+            return fail("max_pending_events", "0 would never deliver an event");
+        }
+        if self.handshake_timeout.is_zero() {
+            return fail("handshake_timeout", "0 fails every handshake");
+        }
+        if self.close_timeout.is_zero() {
+            return fail("close_timeout", "0 never lets a close complete");
+        }
+        if let Some(keepalive) = self.keepalive {
+            if keepalive.interval.is_zero() || keepalive.timeout.is_zero() {
+                return fail("keepalive", "interval and timeout must be above 0");
+            }
+        }
+        if self.idle_timeout.is_some_and(|t| t.is_zero()) {
+            return fail(
+                "idle_timeout",
+                "0 closes every connection at once (None turns it off)",
+            );
+        }
+        if self.message_timeout.is_some_and(|t| t.is_zero()) {
+            return fail(
+                "message_timeout",
+                "0 fails every message (None turns it off)",
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_valid_and_nonsense_is_named() {
+        assert_eq!(Config::default().validate(), Ok(()));
+        let cases: [(fn(&mut Config), &str); 6] = [
+            (|c| c.max_message_len = u64::MAX, "max_message_len"),
+            (|c| c.max_headers = usize::MAX, "max_headers"),
+            (|c| c.max_pending_events = 0, "max_pending_events"),
+            (|c| c.close_timeout = Duration::ZERO, "close_timeout"),
+            (
+                |c| c.message_timeout = Some(Duration::ZERO),
+                "message_timeout",
+            ),
+            (
+                |c| {
+                    c.keepalive = Some(Keepalive {
+                        interval: Duration::ZERO,
+                        timeout: Duration::from_secs(1),
+                    })
+                },
+                "keepalive",
+            ),
+        ];
+        for (break_it, field) in cases {
+            let mut config = Config::default();
+            break_it(&mut config);
+            assert_eq!(config.validate().map_err(|e| e.field), Err(field));
+        }
+    }
+}

@@ -129,7 +129,7 @@ pub mod utf8;
 
 pub use bytes::{Bytes, BytesMut};
 pub use close::CloseCode;
-pub use config::{Config, Keepalive};
+pub use config::{Config, ConfigError, Keepalive};
 pub use connection::{Connection, ReadyState};
 pub use error::{Error, ProtocolError, SendError, Timeout};
 pub use event::{CloseEvent, Event, Fragment, Open};

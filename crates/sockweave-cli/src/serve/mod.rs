@@ -103,6 +103,7 @@ fn settings(args: &Args) -> Result<Settings, String> {
     let message = seconds_arg("--message-timeout", args.message_timeout)?;
     config.message_timeout = (!message.is_zero()).then_some(message);
     config.deflate = args.deflate.map(crate::deflate::Preset::config);
+    config.validate().map_err(|e| e.to_string())?;
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {
             Some(sockweave_rustls::server_config_from_files(cert, key).map_err(|e| e.to_string())?)

@@ -288,7 +288,7 @@ impl ClientHandshake {
             extensions: request.extensions.clone(),
             reader: HeadReader::default(),
             max_head: config.max_handshake_len,
-            max_headers: config.max_headers,
+            max_headers: config.max_headers.min(crate::config::MAX_HEADERS_LIMIT),
         };
         Ok((machine, out))
     }
@@ -333,7 +333,7 @@ impl ClientHandshake {
             extensions: request.extensions.clone(),
             reader: HeadReader::default(),
             max_head: config.max_handshake_len,
-            max_headers: config.max_headers,
+            max_headers: config.max_headers.min(crate::config::MAX_HEADERS_LIMIT),
         };
         Ok((machine, connect))
     }

@@ -25,7 +25,7 @@ impl ServerHandshake {
             reader: HeadReader::default(),
             max_head: config.max_handshake_len,
             max_request_line: config.max_request_line_len,
-            max_headers: config.max_headers,
+            max_headers: config.max_headers.min(crate::config::MAX_HEADERS_LIMIT),
         }
     }
 
