@@ -194,7 +194,8 @@ mod tests {
     #[test]
     fn the_defaults_are_valid_and_nonsense_is_named() {
         assert_eq!(Config::default().validate(), Ok(()));
-        let cases: [(fn(&mut Config), &str); 6] = [
+        type Break = fn(&mut Config);
+        let cases: [(Break, &str); 6] = [
             (|c| c.max_message_len = u64::MAX, "max_message_len"),
             (|c| c.max_headers = usize::MAX, "max_headers"),
             (|c| c.max_pending_events = 0, "max_pending_events"),
