@@ -1,20 +1,14 @@
 //! A blocking browser-style WebSocket that comes back after it is lost.
 
-use super::{BrowserEvent, DomException, Options, WebSocket};
+use super::{DomException, Options, WebSocket};
 use sockweave::Message;
-use sockweave::browser::{Reconnect, ReconnectEvent, Reconnector};
-use std::collections::VecDeque;
-use std::time::Instant;
-
-enum State {
-    Live,
-    Waiting(Instant),
-    Done,
-}
+use sockweave::browser::{Reconnect, ReconnectDriver, ReconnectEvent, ReconnectStep};
 
 /// A [`WebSocket`] that, when its connection closes without the
 /// application asking, connects again after the [`Reconnect`] policy's
-/// delay (the same state machine as tokio's, from the core).
+/// delay. What to report and when to wait is the core's
+/// [`ReconnectDriver`] (the same as tokio's); this only reads, sleeps and
+/// connects.
 ///
 /// Messages sent while the connection is down are dropped, as on any
 /// closed socket: wait for the next `Open` to send again.
@@ -22,10 +16,8 @@ pub struct ReconnectingWebSocket {
     url: String,
     protocols: Vec<String>,
     options: Options,
-    reconnector: Reconnector,
+    driver: ReconnectDriver,
     current: WebSocket,
-    state: State,
-    pending: VecDeque<ReconnectEvent>,
 }
 
 impl ReconnectingWebSocket {
@@ -41,10 +33,8 @@ impl ReconnectingWebSocket {
             url: url.to_owned(),
             protocols: protocols.iter().map(|p| (*p).to_owned()).collect(),
             options,
-            reconnector: Reconnector::new(policy),
+            driver: ReconnectDriver::new(policy),
             current,
-            state: State::Live,
-            pending: VecDeque::new(),
         })
     }
 
@@ -61,22 +51,8 @@ impl ReconnectingWebSocket {
     /// Closes for good: no reconnection follows.
     pub fn close(&mut self, code: Option<u16>, reason: Option<&str>) -> Result<(), DomException> {
         self.current.close(code, reason)?;
-        self.reconnector.close();
-        if matches!(self.state, State::Waiting(_)) {
-            self.state = State::Done;
-        }
+        self.driver.close();
         Ok(())
-    }
-
-    fn lost(&mut self) {
-        let next = self.reconnector.lost(rand::random::<f64>());
-        self.state = match next {
-            Some(ReconnectEvent::Reconnecting { delay, .. }) => {
-                State::Waiting(Instant::now() + delay)
-            }
-            _ => State::Done,
-        };
-        self.pending.extend(next);
     }
 }
 
@@ -88,34 +64,22 @@ impl Iterator for ReconnectingWebSocket {
     /// given up.
     fn next(&mut self) -> Option<ReconnectEvent> {
         loop {
-            if let Some(event) = self.pending.pop_front() {
-                return Some(event);
-            }
-            match self.state {
-                State::Done => return None,
-                State::Waiting(until) => {
-                    std::thread::sleep(until.saturating_duration_since(Instant::now()));
+            match self.driver.poll() {
+                ReconnectStep::Report(event) => return Some(event),
+                ReconnectStep::Done => return None,
+                ReconnectStep::Read => {
+                    let event = self.current.next();
+                    self.driver.socket_event(event, rand::random::<f64>());
+                }
+                ReconnectStep::Wait(delay) => {
+                    std::thread::sleep(delay);
                     let protocols: Vec<&str> = self.protocols.iter().map(String::as_str).collect();
                     // The arguments passed the rules once; they still do.
                     self.current =
                         WebSocket::with_options(&self.url, &protocols, self.options.clone())
                             .expect("the URL and protocols were accepted before");
-                    self.state = State::Live;
+                    self.driver.reconnected();
                 }
-                State::Live => match self.current.next() {
-                    Some(BrowserEvent::Open) => {
-                        self.pending.extend(self.reconnector.opened());
-                        self.pending
-                            .push_back(ReconnectEvent::Socket(BrowserEvent::Open));
-                    }
-                    Some(BrowserEvent::Close(close)) => {
-                        self.pending
-                            .push_back(ReconnectEvent::Socket(BrowserEvent::Close(close)));
-                        self.lost();
-                    }
-                    Some(event) => return Some(ReconnectEvent::Socket(event)),
-                    None => self.lost(),
-                },
             }
         }
     }

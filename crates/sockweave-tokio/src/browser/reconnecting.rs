@@ -1,21 +1,16 @@
 //! A browser-style WebSocket that comes back after it is lost.
 
-use super::{BrowserEvent, DomException, Options, WebSocket};
+use super::{DomException, Options, WebSocket};
 use sockweave::Message;
-use sockweave::browser::{Reconnect, ReconnectEvent, Reconnector};
-use std::collections::VecDeque;
+use sockweave::browser::{Reconnect, ReconnectDriver, ReconnectEvent, ReconnectStep};
 use std::pin::Pin;
-
-enum State {
-    Live,
-    Waiting(Pin<Box<tokio::time::Sleep>>),
-    Done,
-}
 
 /// A [`WebSocket`] that, when its connection closes without the
 /// application asking, connects again after the [`Reconnect`] policy's
 /// delay (exponential backoff with jitter, a cap, a maximum number of
 /// attempts). The attempt count starts over after each successful open.
+/// What to report and when to wait is the core's [`ReconnectDriver`] (the
+/// same as std's); this only reads, sleeps and connects.
 ///
 /// Messages sent while the connection is down are dropped, as on any
 /// closed socket: wait for the next `Open` (or `Reconnected`) to send again.
@@ -23,10 +18,10 @@ pub struct ReconnectingWebSocket {
     url: String,
     protocols: Vec<String>,
     options: Options,
-    reconnector: Reconnector,
+    driver: ReconnectDriver,
     current: WebSocket,
-    state: State,
-    pending: VecDeque<ReconnectEvent>,
+    /// The wait before the next attempt, kept across a cancelled `next`.
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl ReconnectingWebSocket {
@@ -42,10 +37,9 @@ impl ReconnectingWebSocket {
             url: url.to_owned(),
             protocols: protocols.iter().map(|p| (*p).to_owned()).collect(),
             options,
-            reconnector: Reconnector::new(policy),
+            driver: ReconnectDriver::new(policy),
             current,
-            state: State::Live,
-            pending: VecDeque::new(),
+            sleep: None,
         })
     }
 
@@ -62,58 +56,36 @@ impl ReconnectingWebSocket {
     /// Closes for good: no reconnection follows.
     pub fn close(&mut self, code: Option<u16>, reason: Option<&str>) -> Result<(), DomException> {
         self.current.close(code, reason)?;
-        self.reconnector.close();
-        if matches!(self.state, State::Waiting(_)) {
-            self.state = State::Done;
-        }
+        self.driver.close();
+        self.sleep = None;
         Ok(())
     }
 
     /// The next event; `None` once closed for good or given up.
+    /// Cancel-safe.
     pub async fn next(&mut self) -> Option<ReconnectEvent> {
         loop {
-            if let Some(event) = self.pending.pop_front() {
-                return Some(event);
-            }
-            match &mut self.state {
-                State::Done => return None,
-                State::Waiting(sleep) => {
-                    sleep.as_mut().await;
+            match self.driver.poll() {
+                ReconnectStep::Report(event) => return Some(event),
+                ReconnectStep::Done => return None,
+                ReconnectStep::Read => {
+                    let event = self.current.next().await;
+                    self.driver.socket_event(event, rand::random::<f64>());
+                }
+                ReconnectStep::Wait(delay) => {
+                    self.sleep
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep(delay)))
+                        .as_mut()
+                        .await;
+                    self.sleep = None;
                     let protocols: Vec<&str> = self.protocols.iter().map(String::as_str).collect();
                     // The arguments passed the rules once; they still do.
                     self.current =
                         WebSocket::with_options(&self.url, &protocols, self.options.clone())
                             .expect("the URL and protocols were accepted before");
-                    self.state = State::Live;
+                    self.driver.reconnected();
                 }
-                State::Live => match self.current.next().await {
-                    Some(BrowserEvent::Open) => {
-                        self.pending.extend(self.reconnector.opened());
-                        self.pending
-                            .push_back(ReconnectEvent::Socket(BrowserEvent::Open));
-                    }
-                    Some(BrowserEvent::Close(close)) => {
-                        self.pending
-                            .push_back(ReconnectEvent::Socket(BrowserEvent::Close(close)));
-                        self.lost();
-                    }
-                    Some(event) => return Some(ReconnectEvent::Socket(event)),
-                    None => self.lost(),
-                },
             }
         }
-    }
-
-    /// The connection ended: wait and try again, unless the application
-    /// closed it or the attempts are used up.
-    fn lost(&mut self) {
-        let next = self.reconnector.lost(rand::random::<f64>());
-        self.state = match next {
-            Some(ReconnectEvent::Reconnecting { delay, .. }) => {
-                State::Waiting(Box::pin(tokio::time::sleep(delay)))
-            }
-            _ => State::Done,
-        };
-        self.pending.extend(next);
     }
 }

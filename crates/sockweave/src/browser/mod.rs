@@ -35,7 +35,7 @@ mod rules;
 
 pub use event::{BinaryType, Blob, BrowserEvent, MessageData, MessageEvent};
 pub use inbox::{Handler, Inbox};
-pub use reconnect::{Reconnect, ReconnectEvent, Reconnector};
+pub use reconnect::{Reconnect, ReconnectDriver, ReconnectEvent, ReconnectStep, Reconnector};
 pub use rules::{DomException, MAX_REASON};
 
 use crate::config::Config;

@@ -3,6 +3,7 @@
 //! the randomness and does the waiting.
 
 use super::BrowserEvent;
+use alloc::collections::VecDeque;
 use core::time::Duration;
 
 /// A reconnection policy. The delay before attempt `n` (1-based) is
@@ -149,9 +150,150 @@ impl Reconnector {
     }
 }
 
+/// What a reconnecting socket does next, from [`ReconnectDriver::poll`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReconnectStep {
+    /// Report this event to the application.
+    Report(ReconnectEvent),
+    /// Take the current connection's next event (waiting for it) and hand
+    /// it to [`ReconnectDriver::socket_event`] (`None` once it has ended).
+    Read,
+    /// Wait this long, open a new connection, then call
+    /// [`ReconnectDriver::reconnected`].
+    Wait(Duration),
+    /// Nothing follows: closed by the application, or given up.
+    Done,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    Live,
+    Waiting(Duration),
+    Done,
+}
+
+/// The whole reconnecting socket, sans-IO: the [`Reconnector`] plus the
+/// order in which events are reported and when to wait and connect. An
+/// adapter loops on [`ReconnectDriver::poll`] and only reads, sleeps and
+/// connects, so every adapter reports the same events in the same order.
+#[derive(Debug, Clone)]
+pub struct ReconnectDriver {
+    reconnector: Reconnector,
+    phase: Phase,
+    pending: VecDeque<ReconnectEvent>,
+}
+
+impl ReconnectDriver {
+    /// A driver for `policy`, with its first connection under way.
+    pub fn new(policy: Reconnect) -> Self {
+        Self {
+            reconnector: Reconnector::new(policy),
+            phase: Phase::Live,
+            pending: VecDeque::new(),
+        }
+    }
+
+    /// What to do next.
+    pub fn poll(&mut self) -> ReconnectStep {
+        if let Some(event) = self.pending.pop_front() {
+            return ReconnectStep::Report(event);
+        }
+        match self.phase {
+            Phase::Live => ReconnectStep::Read,
+            Phase::Waiting(delay) => ReconnectStep::Wait(delay),
+            Phase::Done => ReconnectStep::Done,
+        }
+    }
+
+    /// The current connection's next event, or `None` when it ended
+    /// without one. `random` is uniform in `[0, 1)` (the delay's jitter).
+    pub fn socket_event(&mut self, event: Option<BrowserEvent>, random: f64) {
+        match event {
+            Some(BrowserEvent::Open) => {
+                self.pending.extend(self.reconnector.opened());
+                self.pending
+                    .push_back(ReconnectEvent::Socket(BrowserEvent::Open));
+            }
+            Some(BrowserEvent::Close(close)) => {
+                self.pending
+                    .push_back(ReconnectEvent::Socket(BrowserEvent::Close(close)));
+                self.lost(random);
+            }
+            Some(event) => self.pending.push_back(ReconnectEvent::Socket(event)),
+            None => self.lost(random),
+        }
+    }
+
+    /// The wait is over and a new connection is under way.
+    pub fn reconnected(&mut self) {
+        if matches!(self.phase, Phase::Waiting(_)) {
+            self.phase = Phase::Live;
+        }
+    }
+
+    /// The application closed the socket: no reconnection follows.
+    pub fn close(&mut self) {
+        self.reconnector.close();
+        if matches!(self.phase, Phase::Waiting(_)) {
+            self.phase = Phase::Done;
+        }
+    }
+
+    /// The connection ended: wait and try again, unless the application
+    /// closed it or the attempts are used up.
+    fn lost(&mut self, random: f64) {
+        let next = self.reconnector.lost(random);
+        self.phase = match next {
+            Some(ReconnectEvent::Reconnecting { delay, .. }) => Phase::Waiting(delay),
+            _ => Phase::Done,
+        };
+        self.pending.extend(next);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_driver_reports_in_order_then_waits_then_reads_again() {
+        let policy = Reconnect {
+            max_attempts: Some(1),
+            ..Reconnect::default()
+        };
+        let mut driver = ReconnectDriver::new(policy);
+        assert_eq!(driver.poll(), ReconnectStep::Read);
+        driver.socket_event(Some(BrowserEvent::Open), 0.0);
+        assert_eq!(
+            driver.poll(),
+            ReconnectStep::Report(ReconnectEvent::Socket(BrowserEvent::Open))
+        );
+        driver.socket_event(None, 0.0);
+        let ReconnectStep::Report(ReconnectEvent::Reconnecting { attempt: 1, delay }) =
+            driver.poll()
+        else {
+            panic!()
+        };
+        assert_eq!(driver.poll(), ReconnectStep::Wait(delay));
+        driver.reconnected();
+        assert_eq!(driver.poll(), ReconnectStep::Read);
+        driver.socket_event(Some(BrowserEvent::Open), 0.0);
+        assert_eq!(
+            driver.poll(),
+            ReconnectStep::Report(ReconnectEvent::Reconnected { attempts: 1 })
+        );
+        assert_eq!(
+            driver.poll(),
+            ReconnectStep::Report(ReconnectEvent::Socket(BrowserEvent::Open))
+        );
+        driver.socket_event(None, 0.0);
+        assert_eq!(
+            driver.poll(),
+            ReconnectStep::Report(ReconnectEvent::Reconnecting { attempt: 1, delay })
+        );
+        driver.close();
+        assert_eq!(driver.poll(), ReconnectStep::Done, "closed while waiting");
+    }
 
     #[test]
     fn reconnector_counts_attempts_and_stops_when_closed() {
