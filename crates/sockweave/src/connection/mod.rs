@@ -524,6 +524,9 @@ impl Connection {
                 }
                 if let Some(idle) = self.config.idle_timeout {
                     if now >= self.last_received + idle {
+                        // Our own close, so it may end cleanly; the error
+                        // says why it happened.
+                        self.report(Error::Timeout(Timeout::Idle));
                         let _ = self.close(CloseCode::GOING_AWAY, "idle timeout", now);
                     }
                 }

@@ -549,6 +549,27 @@ fn abort_drops_what_is_queued_and_ends_at_once() {
 }
 
 #[test]
+fn the_idle_timeout_is_reported_then_closes_with_1001() {
+    let config = Config {
+        idle_timeout: Some(Duration::from_secs(20)),
+        ..Config::default()
+    };
+    let mut conn = Connection::established_server(config, T0);
+    assert_eq!(conn.poll_timeout(), Some(T0 + Duration::from_secs(20)));
+    conn.handle_timeout(T0 + Duration::from_secs(20));
+    assert_eq!(
+        events(&mut conn),
+        [Event::Error(Error::Timeout(Timeout::Idle))]
+    );
+    let out = wire(&mut conn);
+    assert_eq!(&out[..4], b"\x88\x0e\x03\xe9", "close 1001");
+    assert_eq!(&out[4..], b"idle timeout");
+    // The peer answers: a clean close, after the error that said why.
+    feed(&mut conn, &client_frame(OpCode::Close, true, &[0x03, 0xe9]));
+    assert_eq!(conn.ready_state(), ReadyState::Closed);
+}
+
+#[test]
 fn handshake_timeout() {
     let mut conn = Connection::server(ServerPolicy::default(), Config::default(), T0);
     assert_eq!(conn.poll_timeout(), Some(T0 + Duration::from_secs(10)));
