@@ -5,7 +5,7 @@ use sockweave::handshake::{ClientRequest, HandshakeError};
 use sockweave::{CloseCode, Config, Message};
 use sockweave_tokio::{Error, TlsConnector};
 use std::path::PathBuf;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, BufWriter};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
@@ -45,7 +45,11 @@ pub(crate) fn run(args: Args) -> Outcome {
             return Outcome::Failed;
         }
     };
-    runtime.block_on(connect(args))
+    let outcome = runtime.block_on(connect(args));
+    // The stdin reader is a blocking thread that only a line (or Enter)
+    // ends: do not wait for it, the connection is over.
+    runtime.shutdown_background();
+    outcome
 }
 
 fn request(args: &Args) -> Result<ClientRequest, String> {
@@ -135,30 +139,71 @@ async fn connect(args: Args) -> Outcome {
     if let Some(extensions) = ws.connection().extensions() {
         eprintln!("sockweave: extensions {extensions}");
     }
-    let mut lines = BufReader::new(tokio::io::stdin()).lines();
-    let mut stdout = tokio::io::stdout();
+    let mut interrupt = Interrupt::new();
+    let mut stdin = BufReader::with_capacity(64 << 10, tokio::io::stdin());
+    let mut stdout = BufWriter::with_capacity(64 << 10, tokio::io::stdout());
+    let mut line = Vec::new();
     let mut stdin_open = true;
+    let mut closing = false;
+    let mut input_failed = false;
     loop {
         tokio::select! {
-            line = lines.next_line(), if stdin_open => match line {
-                Ok(Some(line)) => {
-                    let message = if args.binary { Message::from(line.into_bytes()) } else { Message::from(line) };
-                    if let Err(e) = ws.send(message).await {
+            // read_until appends to `line`, which outlives a cancelled read.
+            read = stdin.read_until(b'\n', &mut line), if stdin_open => match read {
+                Ok(0) | Err(_) => {
+                    if let Err(e) = read {
+                        eprintln!("sockweave: reading stdin: {e}");
+                        input_failed = true;
+                    }
+                    // (A last line without a newline came as a line of
+                    // its own before this.)
+                    stdin_open = false;
+                    closing = true;
+                    let _ = ws.close(CloseCode::NORMAL, "").await;
+                }
+                Ok(_) => {
+                    if line.last() == Some(&b'\n') {
+                        line.pop();
+                    }
+                    let bytes = std::mem::take(&mut line);
+                    let message = if args.binary {
+                        Message::from(bytes)
+                    } else {
+                        match String::from_utf8(bytes) {
+                            Ok(text) => Message::from(text),
+                            Err(_) => {
+                                // Never drop input without a word: say so,
+                                // send nothing more, close, and fail.
+                                eprintln!("sockweave: a line of input is not UTF-8 text (--binary sends bytes); closing");
+                                input_failed = true;
+                                stdin_open = false;
+                                closing = true;
+                                let _ = ws.close(CloseCode::NORMAL, "").await;
+                                continue;
+                            }
+                        }
+                    };
+                    // Lines already read go out together: one write for
+                    // all of them, not one per line.
+                    let mut sent = ws.feed(message).await;
+                    if sent.is_ok() && stdin.buffer().is_empty() {
+                        sent = ws.flush().await;
+                    }
+                    if let Err(e) = sent {
                         eprintln!("sockweave: {e}");
                     }
                 }
-                _ => {
-                    stdin_open = false;
-                    let _ = ws.close(CloseCode::NORMAL, "").await;
-                }
             },
             message = ws.recv() => match message {
-                Ok(Some(Message::Text(text))) => {
-                    let _ = stdout.write_all(format!("{text}\n").as_bytes()).await;
-                }
-                Ok(Some(Message::Binary(bytes))) => {
-                    let _ = stdout.write_all(&bytes).await;
-                    let _ = stdout.write_all(b"\n").await;
+                Ok(Some(message)) => {
+                    let mut next = Some(message);
+                    // What already arrived is written out in one go.
+                    while let Some(message) = next {
+                        let _ = stdout.write_all(message.as_bytes()).await;
+                        let _ = stdout.write_all(b"\n").await;
+                        next = ws.try_recv();
+                    }
+                    let _ = stdout.flush().await;
                 }
                 Ok(None) => break,
                 Err(e) => {
@@ -167,6 +212,12 @@ async fn connect(args: Args) -> Outcome {
                     break;
                 }
             },
+            () = interrupt.recv(), if !closing => {
+                eprintln!("sockweave: interrupted: closing");
+                closing = true;
+                stdin_open = false;
+                let _ = ws.close(CloseCode::NORMAL, "").await;
+            }
         }
     }
     let _ = stdout.flush().await;
@@ -176,12 +227,40 @@ async fn connect(args: Args) -> Outcome {
                 "sockweave: closed: code {} reason {:?}",
                 close.code, close.reason
             );
-            if close.was_clean {
+            if close.was_clean && !input_failed {
                 Outcome::Ok
             } else {
                 Outcome::Failed
             }
         }
         None => Outcome::Failed,
+    }
+}
+
+/// Ctrl-C, listened for from the moment the connection is open (on Unix
+/// the handler is installed at once, not when first awaited).
+struct Interrupt {
+    #[cfg(unix)]
+    signal: Option<tokio::signal::unix::Signal>,
+}
+
+impl Interrupt {
+    fn new() -> Self {
+        Self {
+            #[cfg(unix)]
+            signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok(),
+        }
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        match &mut self.signal {
+            Some(signal) => {
+                signal.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -182,3 +182,99 @@ fn wss_with_a_generated_certificate() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs `sockweave connect` on raw bytes; returns (exit code, stdout, stderr).
+fn connect_bytes(args: &[&str], input: &[u8]) -> (i32, Vec<u8>, String) {
+    let mut child = Command::new(BIN)
+        .arg("connect")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    (
+        out.status.code().unwrap(),
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn binary_input_is_bytes_and_text_input_that_is_not_utf8_is_an_error() {
+    let (mut server, url) = serve(&[]);
+    // Every byte value but the newline, then invalid UTF-8, line by line.
+    let mut input: Vec<u8> = (0..=255u8).filter(|&b| b != b'\n').collect();
+    input.extend_from_slice(b"\n\xff\xfe\xc0 not UTF-8\n");
+    let (code, stdout, stderr) = connect_bytes(&[&url, "--binary"], &input);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, input, "every byte came back");
+    // Text mode does not stop quietly at a line it cannot send.
+    let (code, stdout, stderr) = connect_bytes(&[&url], b"fine\n\xff\xfe\nnever sent\n");
+    server.kill().unwrap();
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(stdout, b"fine\n");
+    assert!(stderr.contains("not UTF-8"), "{stderr}");
+}
+
+#[test]
+fn a_large_pipe_comes_back_whole() {
+    let (mut server, url) = serve(&[]);
+    let input: String = (0..200_000).map(|i| format!("{i}\n")).collect();
+    // Written from a thread while the output is read: a pipe this large
+    // would otherwise fill both ways.
+    let (code, stdout, stderr) = connect_bytes(&[&url], input.as_bytes());
+    server.kill().unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout == input.as_bytes(), "200,000 lines in order");
+}
+
+#[test]
+fn connect_ends_when_the_server_goes_and_ctrl_c_closes_cleanly() {
+    use std::time::{Duration, Instant};
+    let start_connect = |url: &str| {
+        Command::new(BIN)
+            .args(["connect", url])
+            .stdin(Stdio::piped()) // held open: only the connection can end it
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let wait = |child: &mut Child| {
+        let give_up = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(Instant::now() < give_up, "connect did not end");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    // The server crashes: connect says so and exits at once (it used to
+    // wait for a line on stdin).
+    let (mut server, url) = serve(&[]);
+    let mut client = start_connect(&url);
+    std::thread::sleep(Duration::from_millis(500));
+    server.kill().unwrap();
+    assert_eq!(wait(&mut client), Some(1));
+    // Ctrl-C sends a close frame and waits for the answer.
+    let (mut server, url) = serve(&[]);
+    let mut client = start_connect(&url);
+    std::thread::sleep(Duration::from_millis(1000));
+    let interrupted = Command::new("kill")
+        .args(["-INT", &client.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    assert_eq!(wait(&mut client), Some(0), "a clean close");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut client.stderr.take().unwrap(), &mut stderr).unwrap();
+    server.kill().unwrap();
+    assert!(stderr.contains("closed: code 1000"), "{stderr}");
+}
