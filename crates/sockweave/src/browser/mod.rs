@@ -260,6 +260,7 @@ impl WebSocket {
     /// The next event. Pings and pongs are handled underneath and never
     /// show; a message that completes after `close()` was called is
     /// dropped (the spec delivers messages only while OPEN).
+    #[must_use = "an event not taken is lost: drain until None"]
     pub fn poll_event(&mut self) -> Option<BrowserEvent> {
         if let Some(close) = self.pending_close.take() {
             self.state = ReadyState::Closed;

@@ -665,6 +665,7 @@ impl Connection {
 
     /// The next event, if any. Automatic reactions (pongs, close replies,
     /// failing on a violation) take effect as their events are reached.
+    #[must_use = "an event not taken is lost: drain until None"]
     pub fn poll_event(&mut self) -> Option<Event> {
         loop {
             match self.events.pop_front()? {
@@ -690,6 +691,7 @@ impl Connection {
     /// when the events run out while `receive` had stopped at its event
     /// budget ([`Connection::needs_receive`]), more frames are taken from
     /// `input`, so the host never has to call `receive` again itself.
+    #[must_use = "an event not taken is lost: drain until None"]
     pub fn poll_event_from(&mut self, input: &mut BytesMut, now: Instant) -> Option<Event> {
         loop {
             if let Some(event) = self.poll_event() {
@@ -740,6 +742,7 @@ impl Connection {
     }
 
     /// When [`Connection::handle_timeout`] should next be called.
+    #[must_use = "without arming a timer for it, keepalive, close and message deadlines never run"]
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.phase {
             Phase::Client(_) | Phase::Server(..) | Phase::Deciding(_) => self.handshake_deadline,
