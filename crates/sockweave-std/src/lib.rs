@@ -70,6 +70,7 @@
 
 #[cfg(feature = "browser")]
 pub mod browser;
+mod driver;
 mod split;
 mod tls;
 mod transport;

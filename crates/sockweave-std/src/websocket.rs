@@ -1,44 +1,23 @@
 //! [`WebSocket`]: one connection over a blocking stream.
 
 use crate::Error;
+use crate::driver::{self, Clock, Reading};
 use crate::tls::{MaybeTls, TlsConnector};
 use crate::transport::Transport;
-use sockweave::adapter::is_disconnect;
 use sockweave::handshake::{Accept, ClientRequest, Reject, Request};
 use sockweave::{
-    BytesMut, CloseCode, CloseEvent, Config, Connection, Event, Message, ReadyState, ServerPolicy,
+    BytesMut, CloseCode, CloseEvent, Config, Connection, Event, Message, ServerPolicy,
 };
-use std::io::{self, ErrorKind, IoSlice, Read, Write};
+use std::io::{self, ErrorKind};
 use std::net::TcpStream;
-use std::time::Instant;
-
-/// Reads are at most this long, and a buffer grows by at least this much.
-pub(crate) const READ_CHUNK: usize = 16 << 10;
-/// A read buffer larger than this is given back when it empties.
-const KEEP_CAPACITY: usize = 64 << 10;
 
 /// A WebSocket over a blocking stream `S`.
 pub struct WebSocket<S> {
     pub(crate) stream: S,
     pub(crate) conn: Connection,
-    pub(crate) input: BytesMut,
-    pub(crate) clock: Clock,
+    pub(crate) reading: Reading,
     pub(crate) closed: Option<CloseEvent>,
     pub(crate) error: Option<sockweave::Error>,
-}
-
-/// Maps `std::time::Instant` to the core's `Instant`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Clock(Instant);
-
-impl Clock {
-    pub(crate) fn new() -> Self {
-        Self(Instant::now())
-    }
-
-    pub(crate) fn now(&self) -> sockweave::Instant {
-        sockweave::Instant::from_elapsed(self.0.elapsed())
-    }
 }
 
 /// Connects to a `ws://` or `wss://` URL over TCP with the default
@@ -149,8 +128,7 @@ impl<S: Transport> WebSocket<S> {
         Self {
             stream,
             conn,
-            input: BytesMut::new(),
-            clock,
+            reading: Reading::new(clock, BytesMut::new()),
             closed: None,
             error: None,
         }
@@ -160,7 +138,7 @@ impl<S: Transport> WebSocket<S> {
     /// the bytes already read past the handshake.
     pub fn from_parts(stream: S, conn: Connection, leftover: BytesMut) -> Self {
         let mut ws = Self::new(stream, conn, Clock::new());
-        ws.input = leftover;
+        ws.reading.input = leftover;
         ws
     }
 
@@ -177,12 +155,12 @@ impl<S: Transport> WebSocket<S> {
                     return Ok(self);
                 }
                 Some(Event::Request(request)) => {
-                    let now = self.clock.now();
+                    let now = self.reading.clock.now();
                     match decide(&request) {
                         Ok(accept) => self.conn.accept(accept)?,
                         Err(reject) => self.conn.reject(reject)?,
                     }
-                    self.conn.receive(&mut self.input, now);
+                    self.conn.receive(&mut self.reading.input, now);
                 }
                 Some(_) => {}
                 None => return Err(self.error.take().map_or(Error::Closed, Error::from)),
@@ -206,36 +184,13 @@ impl<S: Transport> WebSocket<S> {
 
     /// The next event of any kind; `None` after [`Event::Closed`].
     pub fn next_event(&mut self) -> Result<Option<Event>, Error> {
-        let mut flushed = false;
-        loop {
-            let now = self.clock.now();
-            if let Some(event) = self.conn.poll_event_from(&mut self.input, now) {
-                match &event {
-                    Event::Closed(close) => self.closed = Some(close.clone()),
-                    Event::Error(error) => self.error = Some(error.clone()),
-                    _ => {}
-                }
-                return Ok(Some(event));
-            }
-            if self.conn.ready_state() == ReadyState::Closed {
-                // Best effort: the peer may be gone already.
-                let _ = self.flush();
-                let _ = self.stream.shutdown();
-                return Ok(None);
-            }
-            // Writing can itself end the connection (a server is CLOSED once
-            // its close frame is out): look at the events again before reading.
-            if !flushed {
-                flushed = true;
-                match self.flush() {
-                    Err(Error::Io(e)) if is_disconnect(&e) => {}
-                    other => other?,
-                }
-                continue;
-            }
-            flushed = false;
-            self.read_more()?;
+        let event = self.reading.next_event(&mut self.conn, &mut self.stream)?;
+        match &event {
+            Some(Event::Closed(close)) => self.closed = Some(close.clone()),
+            Some(Event::Error(error)) => self.error = Some(error.clone()),
+            _ => {}
         }
+        Ok(event)
     }
 
     /// Queues `message` and writes it out.
@@ -271,7 +226,7 @@ impl<S: Transport> WebSocket<S> {
     /// Starts the closing handshake. Keep calling [`WebSocket::recv`] until
     /// it returns `None` to finish it.
     pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        let now = self.clock.now();
+        let now = self.reading.clock.now();
         self.conn.close(code, reason, now)?;
         self.flush()
     }
@@ -286,29 +241,7 @@ impl<S: Transport> WebSocket<S> {
     /// 5 s for the close) the queued bytes are abandoned with
     /// [`Error::Closed`], and `recv` reports how it ended.
     pub fn flush(&mut self) -> Result<(), Error> {
-        loop {
-            let now = self.clock.now();
-            self.stream
-                .set_write_timeout(write_timeout(&self.conn, now))?;
-            let result =
-                write_transmit(&mut self.conn, &mut self.stream).and_then(|()| self.stream.flush());
-            let now = self.clock.now();
-            match result {
-                Ok(()) => return Ok(()),
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                    self.conn.handle_timeout(now);
-                    if self.conn.ready_state() == ReadyState::Closed {
-                        return Err(Error::Closed);
-                    }
-                }
-                Err(e) => {
-                    if is_disconnect(&e) {
-                        self.conn.receive_eof(now);
-                    }
-                    return Err(e.into());
-                }
-            }
-        }
+        driver::flush(&mut self.conn, &mut self.stream, self.reading.clock)
     }
 
     /// How the connection ended, once it has.
@@ -328,75 +261,6 @@ impl<S: Transport> WebSocket<S> {
 
     /// The stream, the connection, and bytes read but not yet processed.
     pub fn into_parts(self) -> (S, Connection, BytesMut) {
-        (self.stream, self.conn, self.input)
+        (self.stream, self.conn, self.reading.input)
     }
-
-    fn read_more(&mut self) -> Result<(), Error> {
-        let now = self.clock.now();
-        let timeout = self.conn.poll_timeout().map(|deadline| deadline - now);
-        self.stream.set_read_timeout(timeout)?;
-        match read_into(&mut self.stream, &mut self.input) {
-            Ok(0) => self.conn.receive_eof(self.clock.now()),
-            Ok(_) => self.conn.receive(&mut self.input, self.clock.now()),
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            // A reset is an end of input; the core decides whether it was clean.
-            Err(e) if is_disconnect(&e) => self.conn.receive_eof(self.clock.now()),
-            Err(e) => {
-                self.conn.receive_eof(self.clock.now());
-                return Err(e.into());
-            }
-        }
-        self.conn.handle_timeout(self.clock.now());
-        shrink_if_idle(&mut self.input);
-        Ok(())
-    }
-}
-
-/// Reads once into `input`, growing it by at least [`READ_CHUNK`] when full.
-pub(crate) fn read_into(stream: &mut impl Read, input: &mut BytesMut) -> io::Result<usize> {
-    if input.capacity() - input.len() < READ_CHUNK {
-        input.reserve(READ_CHUNK);
-    }
-    let len = input.len();
-    let room = (input.capacity() - len).min(4 * READ_CHUNK);
-    input.resize(len + room, 0);
-    let result = stream.read(&mut input[len..]);
-    input.truncate(len + *result.as_ref().unwrap_or(&0));
-    result
-}
-
-/// Gives back a large read buffer once it is empty: idle connections hold
-/// no read memory.
-pub(crate) fn shrink_if_idle(input: &mut BytesMut) {
-    if input.is_empty() && input.capacity() > KEEP_CAPACITY {
-        *input = BytesMut::new();
-    }
-}
-
-/// Writes everything `conn` has queued, with vectored writes.
-/// How long a write may block: until the core's next deadline, or, once
-/// CLOSED (no deadline left), for one close timeout of best effort.
-pub(crate) fn write_timeout(
-    conn: &Connection,
-    now: sockweave::Instant,
-) -> Option<std::time::Duration> {
-    match conn.poll_timeout() {
-        Some(deadline) => Some(deadline - now),
-        None if conn.ready_state() == ReadyState::Closed => Some(conn.config().close_timeout),
-        None => None,
-    }
-}
-
-pub(crate) fn write_transmit(conn: &mut Connection, stream: &mut impl Write) -> io::Result<()> {
-    while conn.wants_write() {
-        let slices: Vec<IoSlice<'_>> = conn.transmit().take(8).map(IoSlice::new).collect();
-        match stream.write_vectored(&slices) {
-            Ok(0) => return Err(ErrorKind::WriteZero.into()),
-            Ok(n) => conn.advance_transmit(n),
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }

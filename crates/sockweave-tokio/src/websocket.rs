@@ -155,6 +155,34 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         }
     }
 
+    /// Wraps a connection that has run on the clock started at `start`
+    /// (its handshake not necessarily done): the browser-style socket
+    /// hands over the connection it created before the stream came.
+    pub(crate) fn resume(stream: S, conn: Connection, start: tokio::time::Instant) -> Self {
+        Self::new(stream, conn, start)
+    }
+
+    /// The connection, for a host that applies its own rules to calls
+    /// (the browser-style socket).
+    pub(crate) fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// Writes what is queued and runs the timers that are due, without
+    /// reading: for a host whose application has not taken the events it
+    /// already has, so the connection still answers and ends on time.
+    pub(crate) fn poll_paused(&mut self, cx: &mut Context<'_>) {
+        loop {
+            if let Poll::Ready(Err(_)) = self.poll_write_out(cx) {
+                // The next read reports how it ended.
+                return;
+            }
+            if !self.poll_timer(cx) {
+                return;
+            }
+        }
+    }
+
     /// Wraps a connection whose handshake was done elsewhere, with the bytes
     /// already read past it.
     pub fn from_parts(stream: S, conn: Connection, leftover: BytesMut) -> Self {

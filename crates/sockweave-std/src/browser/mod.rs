@@ -21,30 +21,31 @@
 //! # Ok::<(), sockweave_std::browser::DomException>(())
 //! ```
 //!
-//! The socket thread reads with a short timeout so that what `send`
-//! queues goes out within [`POLL_INTERVAL`] even while nothing arrives.
+//! The socket thread runs the adapter's one driver (the same as
+//! [`crate::WebSocket`]'s) over a connection it shares with the calls:
+//! `send` and `close` apply the rules under a lock and return, and the
+//! thread reads with a short timeout so that what they queue goes out
+//! within [`POLL_INTERVAL`] even while nothing arrives.
 
 mod reconnecting;
 
 pub use reconnecting::ReconnectingWebSocket;
 
+use crate::driver::{self, Clock, Next, Reading, lock};
 use crate::tls::{MaybeTls, TlsConnector};
-use crate::transport::Transport;
-use sockweave::browser::{self as rules, Inbox};
+use sockweave::browser::{self as rules, Inbox, Layer};
 pub use sockweave::browser::{
     BinaryType, Blob, BrowserEvent, DomException, MessageData, MessageEvent, Reconnect,
     ReconnectEvent,
 };
-use sockweave::{BytesMut, CloseEvent, Config, Message, ReadyState};
-use std::io::{ErrorKind, Write};
+use sockweave::{BytesMut, CloseEvent, Config, Connection, Message, ReadyState};
+use std::io::ErrorKind;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The longest a queued `send` waits for the socket thread to notice it.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(10);
-/// Bytes written per lock: the lock is not held while the socket blocks.
-const WRITE_CHUNK: usize = 64 << 10;
 
 /// What the constructor takes beyond the URL and protocols.
 #[derive(Clone)]
@@ -72,15 +73,16 @@ impl Default for Options {
 }
 
 struct Shared {
-    ws: rules::WebSocket,
-    start: Instant,
+    layer: Layer,
+    conn: Connection,
+    clock: Clock,
     inbox: Inbox,
     finished: bool,
 }
 
-impl Shared {
-    fn now(&self) -> sockweave::Instant {
-        sockweave::Instant::from_elapsed(self.start.elapsed())
+impl AsMut<Connection> for Shared {
+    fn as_mut(&mut self) -> &mut Connection {
+        &mut self.conn
     }
 }
 
@@ -113,17 +115,19 @@ impl WebSocket {
         let mut core_options = rules::Options::default();
         core_options.config = options.config.clone();
         core_options.headers = options.headers.clone();
-        let ws = rules::WebSocket::new(
+        let clock = Clock::new();
+        let (layer, conn) = Layer::new(
             url,
             protocols,
             core_options,
             |buf: &mut [u8]| rand::fill(buf),
-            sockweave::Instant::ZERO,
+            clock.now(),
         )?;
         let inner = Arc::new(Inner {
             state: Mutex::new(Shared {
-                ws,
-                start: Instant::now(),
+                layer,
+                conn,
+                clock,
                 inbox: Inbox::default(),
                 finished: false,
             }),
@@ -138,54 +142,61 @@ impl WebSocket {
     }
 
     fn lock(&self) -> MutexGuard<'_, Shared> {
-        lock(&self.inner)
+        // A handler that panicked leaves the state consistent: every
+        // change is made whole under the lock.
+        lock(&self.inner.state)
     }
 
     /// `url`.
     pub fn url(&self) -> String {
-        self.lock().ws.url().to_owned()
+        self.lock().layer.url().to_owned()
     }
 
     /// `protocol`: empty until open.
     pub fn protocol(&self) -> String {
-        self.lock().ws.protocol().to_owned()
+        self.lock().layer.protocol().to_owned()
     }
 
     /// `extensions`: empty until open.
     pub fn extensions(&self) -> String {
-        self.lock().ws.extensions().to_owned()
+        self.lock().layer.extensions().to_owned()
     }
 
     /// `readyState`.
     pub fn ready_state(&self) -> ReadyState {
-        self.lock().ws.ready_state()
+        let shared = self.lock();
+        shared.layer.ready_state(&shared.conn)
     }
 
     /// `bufferedAmount`.
     pub fn buffered_amount(&self) -> u64 {
-        self.lock().ws.buffered_amount()
+        let shared = self.lock();
+        shared.layer.buffered_amount(&shared.conn)
     }
 
     /// `binaryType`.
     pub fn binary_type(&self) -> BinaryType {
-        self.lock().ws.binary_type()
+        self.lock().layer.binary_type()
     }
 
     /// Sets `binaryType` for messages completed from now on.
     pub fn set_binary_type(&self, binary_type: BinaryType) {
-        self.lock().ws.set_binary_type(binary_type);
+        self.lock().layer.set_binary_type(binary_type);
     }
 
     /// `send(data)`: queues and returns.
     pub fn send(&self, data: impl Into<Message>) -> Result<(), DomException> {
-        self.lock().ws.send(data)
+        let mut shared = self.lock();
+        let shared = &mut *shared;
+        shared.layer.send(&mut shared.conn, data)
     }
 
     /// `close(code, reason)`.
     pub fn close(&self, code: Option<u16>, reason: Option<&str>) -> Result<(), DomException> {
         let mut shared = self.lock();
-        let now = shared.now();
-        shared.ws.close(code, reason, now)
+        let shared = &mut *shared;
+        let now = shared.clock.now();
+        shared.layer.close(&mut shared.conn, code, reason, now)
     }
 
     /// The next event not taken by a handler, waiting for it; `None` after
@@ -246,30 +257,58 @@ impl WebSocket {
     }
 }
 
-fn lock(inner: &Inner) -> MutexGuard<'_, Shared> {
-    // A handler that panicked leaves the state consistent: every change is
-    // made whole under the lock.
-    inner.state.lock().unwrap_or_else(|e| e.into_inner())
+/// Takes `event` from the connection through the rules into the inbox and
+/// runs the handlers for those they take, outside the lock.
+fn deliver(inner: &Inner, event: sockweave::Event) {
+    let mut for_handlers = Vec::new();
+    {
+        let mut shared = lock(&inner.state);
+        let shared = &mut *shared;
+        for event in shared.layer.on_event(event, &shared.conn) {
+            shared.inbox.push(event, &mut for_handlers);
+        }
+    }
+    inner.changed.notify_all();
+    run_handlers(inner, for_handlers);
 }
 
-/// Takes the core's events into the inbox and runs the handlers for
-/// those they take, outside the lock. Returns whether the core has no more.
-fn deliver(inner: &Inner) -> bool {
-    let mut for_handlers = Vec::new();
-    let drained = {
-        let mut shared = lock(inner);
-        let shared = &mut *shared;
-        shared.inbox.fill(&mut shared.ws, &mut for_handlers)
-    };
-    inner.changed.notify_all();
-    for event in for_handlers {
-        let Some(mut handler) = lock(inner).inbox.take_handler(&event) else {
+fn run_handlers(inner: &Inner, events: Vec<BrowserEvent>) {
+    for event in events {
+        let Some(mut handler) = lock(&inner.state).inbox.take_handler(&event) else {
             continue;
         };
         handler.call(event);
-        lock(inner).inbox.put_back(handler);
+        lock(&inner.state).inbox.put_back(handler);
     }
-    drained
+}
+
+/// Waits until the application has taken events enough for more to come
+/// in. Meanwhile what the calls queue still goes out and the timers run,
+/// so a socket nobody reads still answers and ends on time.
+fn wait_for_room(inner: &Inner, stream: &mut MaybeTls<TcpStream>, clock: Clock) {
+    loop {
+        let mut for_handlers = Vec::new();
+        {
+            let mut shared = lock(&inner.state);
+            // A handler set meanwhile takes the events queued for it.
+            shared.inbox.release(&mut for_handlers);
+            if shared.inbox.has_room() && for_handlers.is_empty() {
+                return;
+            }
+            if for_handlers.is_empty() {
+                drop(
+                    inner
+                        .changed
+                        .wait_timeout(shared, POLL_INTERVAL)
+                        .map_or_else(|e| e.into_inner().0, |(guard, _)| guard),
+                );
+            }
+        }
+        run_handlers(inner, for_handlers);
+        let mut hold = &inner.state;
+        driver::run_timers(&mut hold, clock);
+        let _ = driver::flush(&mut hold, stream, clock);
+    }
 }
 
 fn connect(
@@ -293,132 +332,60 @@ fn connect(
     Err(last.unwrap_or_else(|| ErrorKind::NotFound.into()).into())
 }
 
-/// The socket thread: connect, then move bytes until the core is CLOSED.
+/// The socket thread: connect, then run the driver until the connection
+/// is CLOSED and its last event delivered.
 fn drive(inner: &Inner, options: &Options) {
-    let (host, port, secure) = {
-        let shared = lock(inner);
-        let request = shared.ws.request();
-        (request.host.clone(), request.port, request.secure)
+    let (host, port, secure, clock) = {
+        let shared = lock(&inner.state);
+        let request = shared.layer.request();
+        (
+            request.host.clone(),
+            request.port,
+            request.secure,
+            shared.clock,
+        )
     };
     // close() while connecting fails the connection at once; a connect
     // that then succeeds is dropped.
-    match connect(&host, port, secure, options) {
-        Ok(stream) if lock(inner).ws.connection().ready_state() != ReadyState::Closed => {
-            run(inner, stream);
-        }
-        Ok(_) => {}
+    let stream = match connect(&host, port, secure, options) {
+        Ok(stream) if lock(&inner.state).conn.ready_state() != ReadyState::Closed => Some(stream),
+        Ok(_) => None,
         Err(_) => {
             // The transport never came: to the core, its input ended.
-            let mut shared = lock(inner);
-            let now = shared.now();
-            shared.ws.receive_eof(now);
+            let mut shared = lock(&inner.state);
+            let now = clock.now();
+            shared.conn.receive_eof(now);
+            None
         }
+    };
+    match stream {
+        Some(mut stream) => {
+            let mut reading = Reading::new(clock, BytesMut::new());
+            reading.max_wait = Some(POLL_INTERVAL);
+            loop {
+                wait_for_room(inner, &mut stream, clock);
+                match reading.step(&mut &inner.state, &mut stream) {
+                    Ok(Next::Event(event)) => deliver(inner, event),
+                    Ok(Next::Idle) => {}
+                    Ok(Next::Closed) => break,
+                    // The transport failed: to the core, its input ended
+                    // (it reports the drop as error, then close 1006).
+                    Err(_) => lock(&inner.state).conn.receive_eof(clock.now()),
+                }
+            }
+        }
+        None => loop {
+            // No transport: only the last events (error, close) remain.
+            let Some(event) = lock(&inner.state).conn.poll_event() else {
+                break;
+            };
+            deliver(inner, event);
+        },
     }
-    // The last events (error, close) are delivered, window by window.
-    loop {
-        if deliver(inner) {
-            break;
-        }
-        let mut shared = lock(inner);
-        while !shared.inbox.has_room() {
-            shared = inner
-                .changed
-                .wait_timeout(shared, POLL_INTERVAL)
-                .map_or_else(|e| e.into_inner().0, |(guard, _)| guard);
-        }
-    }
-    let mut shared = lock(inner);
+    let mut shared = lock(&inner.state);
     shared.finished = true;
     // Handlers often hold a clone of the socket: dropping them ends the cycle.
     shared.inbox.clear_handlers();
     drop(shared);
     inner.changed.notify_all();
-}
-
-fn run(inner: &Inner, mut stream: MaybeTls<TcpStream>) {
-    let mut input = BytesMut::new();
-    let mut out = Vec::with_capacity(WRITE_CHUNK);
-    let mut read_done = false;
-    loop {
-        // Write what is queued, a chunk per lock.
-        loop {
-            out.clear();
-            {
-                let shared = lock(inner);
-                for slice in shared.ws.transmit() {
-                    let room = WRITE_CHUNK - out.len();
-                    out.extend_from_slice(&slice[..slice.len().min(room)]);
-                    if out.len() == WRITE_CHUNK {
-                        break;
-                    }
-                }
-            }
-            if out.is_empty() {
-                break;
-            }
-            let written = stream.write(&out).and_then(|n| stream.flush().map(|()| n));
-            let mut shared = lock(inner);
-            match written {
-                Ok(n) if n > 0 => shared.ws.advance_transmit(n),
-                _ => {
-                    let now = shared.now();
-                    shared.ws.receive_eof(now);
-                    read_done = true;
-                    break;
-                }
-            }
-        }
-        let drained = deliver(inner);
-        let (done, timeout, room) = {
-            let mut shared = lock(inner);
-            let now = shared.now();
-            if shared.ws.poll_timeout().is_some_and(|at| at <= now) {
-                shared.ws.handle_timeout(now);
-            }
-            let done = drained
-                && shared.ws.connection().ready_state() == ReadyState::Closed
-                && !shared.ws.wants_write();
-            let timeout = shared
-                .ws
-                .poll_timeout()
-                .map_or(POLL_INTERVAL, |at| (at - now).min(POLL_INTERVAL));
-            (done, timeout, shared.inbox.has_room())
-        };
-        if done {
-            let _ = stream.shutdown();
-            return;
-        }
-        if read_done || !room {
-            // Nothing to read (or no room for what it would bring): wait a
-            // turn for the application.
-            std::thread::sleep(timeout.max(Duration::from_millis(1)));
-            continue;
-        }
-        {
-            let mut shared = lock(inner);
-            if shared.ws.needs_receive() {
-                // The core stopped at its event budget: whole frames wait.
-                let now = shared.now();
-                shared.ws.receive(&mut input, now);
-                continue;
-            }
-        }
-        let _ = stream.set_read_timeout(Some(timeout.max(Duration::from_millis(1))));
-        let result = crate::websocket::read_into(&mut stream, &mut input);
-        let mut shared = lock(inner);
-        let now = shared.now();
-        match result {
-            Ok(0) => {
-                shared.ws.receive_eof(now);
-                read_done = true;
-            }
-            Ok(_) => shared.ws.receive(&mut input, now),
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(_) => {
-                shared.ws.receive_eof(now);
-                read_done = true;
-            }
-        }
-    }
 }

@@ -2,7 +2,9 @@
 //! protocols)`, a synchronous `send` and `close` that queue and return,
 //! `ready_state`, `buffered_amount`, and the open / message / error / close
 //! events as a stream or through handlers. The rules are the core's
-//! ([`sockweave::browser`]); this module moves bytes for it in a task.
+//! ([`sockweave::browser::Layer`]); a task runs the adapter's own
+//! [`crate::WebSocket`] under them (the same driver as every other
+//! connection: one read/write/timer loop per adapter).
 //!
 //! ```no_run
 //! use sockweave_tokio::browser::{BrowserEvent, MessageData, WebSocket};
@@ -106,22 +108,18 @@ mod reconnecting;
 pub use reconnecting::ReconnectingWebSocket;
 
 use crate::tls::{MaybeTls, TlsConnector};
-use sockweave::browser::{self as rules, Inbox};
+use sockweave::browser::{self as rules, Inbox, Layer};
 pub use sockweave::browser::{
     BinaryType, Blob, BrowserEvent, DomException, MessageData, MessageEvent, Reconnect,
     ReconnectEvent,
 };
-use sockweave::{BytesMut, CloseEvent, Config, Message, ReadyState};
+use sockweave::{CloseEvent, Config, Connection, Message, ReadyState};
 use std::future::poll_fn;
-use std::io::IoSlice;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
-
-const READ_CHUNK: usize = 16 << 10;
 
 /// What the constructor takes beyond the URL and protocols.
 #[derive(Clone)]
@@ -149,13 +147,33 @@ impl Default for Options {
 }
 
 struct Shared {
-    ws: rules::WebSocket,
+    layer: Layer,
+    link: Link,
     start: tokio::time::Instant,
     inbox: Inbox,
     app: Option<Waker>,
     driver: Option<Waker>,
     /// The task has ended: no event will follow those queued.
     finished: bool,
+}
+
+/// Where the connection is: on its own until the stream comes, then in
+/// the adapter's WebSocket.
+enum Link {
+    Connecting(Box<Connection>),
+    Up(Box<crate::WebSocket<MaybeTls<TcpStream>>>),
+    /// Only while moving from one to the other.
+    Moving,
+}
+
+impl Link {
+    fn conn(&mut self) -> &mut Connection {
+        match self {
+            Self::Connecting(conn) => conn,
+            Self::Up(ws) => ws.connection_mut(),
+            Self::Moving => unreachable!("never seen outside `drive`"),
+        }
+    }
 }
 
 /// A browser-style WebSocket, driven by a tokio task. Clone it to use it
@@ -183,7 +201,7 @@ impl WebSocket {
         core_options.config = options.config.clone();
         core_options.headers = options.headers.clone();
         let start = tokio::time::Instant::now();
-        let ws = rules::WebSocket::new(
+        let (layer, conn) = Layer::new(
             url,
             protocols,
             core_options,
@@ -191,7 +209,8 @@ impl WebSocket {
             sockweave::Instant::ZERO,
         )?;
         let shared = Arc::new(Mutex::new(Shared {
-            ws,
+            layer,
+            link: Link::Connecting(Box::new(conn)),
             start,
             inbox: Inbox::default(),
             app: None,
@@ -208,44 +227,49 @@ impl WebSocket {
 
     /// `url`.
     pub fn url(&self) -> String {
-        self.lock().ws.url().to_owned()
+        self.lock().layer.url().to_owned()
     }
 
     /// `protocol`: empty until open.
     pub fn protocol(&self) -> String {
-        self.lock().ws.protocol().to_owned()
+        self.lock().layer.protocol().to_owned()
     }
 
     /// `extensions`: empty until open.
     pub fn extensions(&self) -> String {
-        self.lock().ws.extensions().to_owned()
+        self.lock().layer.extensions().to_owned()
     }
 
     /// `readyState`.
     pub fn ready_state(&self) -> ReadyState {
-        self.lock().ws.ready_state()
+        let mut shared = self.lock();
+        let shared = &mut *shared;
+        shared.layer.ready_state(shared.link.conn())
     }
 
     /// `bufferedAmount`: bytes passed to `send` and not yet written to the
     /// socket (and, once closing, bytes sent and discarded).
     pub fn buffered_amount(&self) -> u64 {
-        self.lock().ws.buffered_amount()
+        let mut shared = self.lock();
+        let shared = &mut *shared;
+        shared.layer.buffered_amount(shared.link.conn())
     }
 
     /// `binaryType`.
     pub fn binary_type(&self) -> BinaryType {
-        self.lock().ws.binary_type()
+        self.lock().layer.binary_type()
     }
 
     /// Sets `binaryType` for messages completed from now on.
     pub fn set_binary_type(&self, binary_type: BinaryType) {
-        self.lock().ws.set_binary_type(binary_type);
+        self.lock().layer.set_binary_type(binary_type);
     }
 
     /// `send(data)`: queues and returns; the task writes it out.
     pub fn send(&self, data: impl Into<Message>) -> Result<(), DomException> {
         let mut shared = self.lock();
-        shared.ws.send(data)?;
+        let shared = &mut *shared;
+        shared.layer.send(shared.link.conn(), data)?;
         wake(&mut shared.driver);
         Ok(())
     }
@@ -253,8 +277,9 @@ impl WebSocket {
     /// `close(code, reason)`.
     pub fn close(&self, code: Option<u16>, reason: Option<&str>) -> Result<(), DomException> {
         let mut shared = self.lock();
+        let shared = &mut *shared;
         let now = shared.now();
-        shared.ws.close(code, reason, now)?;
+        shared.layer.close(shared.link.conn(), code, reason, now)?;
         wake(&mut shared.driver);
         Ok(())
     }
@@ -341,16 +366,15 @@ impl Shared {
         sockweave::Instant::from_elapsed(self.start.elapsed())
     }
 
-    /// Takes the core's events into the inbox (or `dispatch`, for those a
-    /// handler takes), waking the application. Returns whether the core has
-    /// no more.
-    fn take_events(&mut self, dispatch: &mut Vec<BrowserEvent>) -> bool {
-        let was_empty = self.inbox.is_empty();
-        let drained = self.inbox.fill(&mut self.ws, dispatch);
-        if was_empty && !self.inbox.is_empty() {
+    /// Takes a connection event through the rules into the inbox (or
+    /// `dispatch`, for those a handler takes), waking the application.
+    fn deliver(&mut self, event: sockweave::Event, dispatch: &mut Vec<BrowserEvent>) {
+        for event in self.layer.on_event(event, self.link.conn()) {
+            self.inbox.push(event, dispatch);
+        }
+        if !self.inbox.is_empty() {
             wake(&mut self.app);
         }
-        drained
     }
 }
 
@@ -366,12 +390,13 @@ fn dispatch(shared: &Mutex<Shared>, events: Vec<BrowserEvent>) {
     }
 }
 
-/// The socket's task: connect (TCP, then TLS for wss), then move bytes
-/// until the core is CLOSED, then end the transport.
+/// The socket's task: connect (TCP, then TLS for wss), then run the
+/// adapter's WebSocket until the connection is CLOSED and its last event
+/// delivered.
 async fn drive(shared: Arc<Mutex<Shared>>, options: Options) {
     let (host, port, secure) = {
         let guard = lock(&shared);
-        let request = guard.ws.request();
+        let request = guard.layer.request();
         (request.host.clone(), request.port, request.secure)
     };
     let connect = async {
@@ -384,7 +409,7 @@ async fn drive(shared: Arc<Mutex<Shared>>, options: Options) {
     // is abandoned.
     let closed_early = poll_fn(|cx| {
         let mut guard = lock(&shared);
-        if guard.ws.connection().ready_state() == ReadyState::Closed {
+        if guard.link.conn().ready_state() == ReadyState::Closed {
             return Poll::Ready(());
         }
         guard.driver = Some(cx.waker().clone());
@@ -398,40 +423,31 @@ async fn drive(shared: Arc<Mutex<Shared>>, options: Options) {
         () = closed_early => None,
     };
     match stream {
-        Some(mut stream) => {
-            let mut driver = Driver {
-                input: BytesMut::new(),
-                timer: None,
-                read_done: false,
-            };
-            poll_fn(|cx| driver.poll(&shared, &mut stream, cx)).await;
-            let _ = tokio::io::AsyncWriteExt::shutdown(&mut stream).await;
+        Some(stream) => {
+            {
+                let mut guard = lock(&shared);
+                let start = guard.start;
+                let Link::Connecting(conn) = std::mem::replace(&mut guard.link, Link::Moving)
+                else {
+                    unreachable!("the link is only moved here")
+                };
+                guard.link = Link::Up(Box::new(crate::WebSocket::resume(stream, *conn, start)));
+            }
+            poll_fn(|cx| poll_drive(&shared, cx)).await;
         }
         None => {
-            // The transport never came: to the core, its input ended.
+            // The transport never came: to the core, its input ended, and
+            // only its last events (error, close) remain.
             let mut guard = lock(&shared);
             let now = guard.now();
-            guard.ws.receive_eof(now);
-        }
-    }
-    // Whatever the core still holds (the last events) is delivered.
-    loop {
-        let mut events = Vec::new();
-        let drained = lock(&shared).take_events(&mut events);
-        dispatch(&shared, events);
-        if drained {
-            break;
-        }
-        // The window is full: wait for the application to take some.
-        poll_fn(|cx| {
-            let mut guard = lock(&shared);
-            if guard.inbox.has_room() {
-                return Poll::Ready(());
+            guard.link.conn().receive_eof(now);
+            let mut events = Vec::new();
+            while let Some(event) = guard.link.conn().poll_event() {
+                guard.deliver(event, &mut events);
             }
-            guard.driver = Some(cx.waker().clone());
-            Poll::Pending
-        })
-        .await;
+            drop(guard);
+            dispatch(&shared, events);
+        }
     }
     let mut guard = lock(&shared);
     guard.finished = true;
@@ -440,110 +456,46 @@ async fn drive(shared: Arc<Mutex<Shared>>, options: Options) {
     wake(&mut guard.app);
 }
 
-struct Driver {
-    input: BytesMut,
-    timer: Option<Pin<Box<tokio::time::Sleep>>>,
-    read_done: bool,
-}
-
-impl Driver {
-    /// One turn: timers, writes, events, a read. Ready once the core is
-    /// CLOSED with nothing left to write.
-    fn poll<S: AsyncRead + AsyncWrite + Unpin>(
-        &mut self,
-        shared: &Mutex<Shared>,
-        stream: &mut MaybeTls<S>,
-        cx: &mut Context<'_>,
-    ) -> Poll<()> {
-        loop {
-            let mut progress = false;
-            let mut events = Vec::new();
-            let mut guard = lock(shared);
-            guard.driver = Some(cx.waker().clone());
-            let now = guard.now();
-            if guard.ws.poll_timeout().is_some_and(|at| at <= now) {
-                guard.ws.handle_timeout(now);
-            }
-            let mut write_blocked = false;
-            while guard.ws.wants_write() {
-                let slices: Vec<IoSlice<'_>> =
-                    guard.ws.transmit().take(8).map(IoSlice::new).collect();
-                match Pin::new(&mut *stream).poll_write_vectored(cx, &slices) {
-                    Poll::Ready(Ok(n)) if n > 0 => {
-                        guard.ws.advance_transmit(n);
-                        progress = true;
-                    }
-                    Poll::Ready(_) => {
-                        // Gone or failed: to the core, that ends the input.
-                        guard.ws.receive_eof(now);
-                        self.read_done = true;
-                        break;
-                    }
-                    Poll::Pending => {
-                        write_blocked = true;
-                        break;
-                    }
+/// Runs the adapter's WebSocket: its events go through the rules into the
+/// inbox while there is room; without room, it only writes and runs its
+/// timers. Ready once the connection is CLOSED and every event delivered.
+fn poll_drive(shared: &Mutex<Shared>, cx: &mut Context<'_>) -> Poll<()> {
+    loop {
+        let mut events = Vec::new();
+        let mut guard = lock(shared);
+        guard.driver = Some(cx.waker().clone());
+        // A handler set meanwhile takes the events queued for it.
+        guard.inbox.release(&mut events);
+        let paused = !guard.inbox.has_room() || !events.is_empty();
+        let Link::Up(ws) = &mut guard.link else {
+            unreachable!("driven once the stream is up")
+        };
+        let (done, more) = if paused {
+            ws.poll_paused(cx);
+            (false, !events.is_empty())
+        } else {
+            match ws.poll_next_event(cx) {
+                Poll::Ready(Ok(Some(event))) => {
+                    guard.deliver(event, &mut events);
+                    (false, true)
                 }
-            }
-            let _ = Pin::new(&mut *stream).poll_flush(cx);
-            let drained = guard.take_events(&mut events);
-            // Taking events can queue bytes (a close reply, a pong).
-            progress |= !events.is_empty() || (guard.ws.wants_write() && !write_blocked);
-            if guard.inbox.has_room() && guard.ws.needs_receive() {
-                // The core stopped at its event budget: whole frames wait.
-                guard.ws.receive(&mut self.input, now);
-                progress = true;
-            } else if guard.inbox.has_room() && guard.ws.wants_read() && !self.read_done {
-                if self.input.capacity() - self.input.len() < READ_CHUNK {
-                    self.input.reserve(READ_CHUNK);
+                Poll::Ready(Ok(None)) => (true, false),
+                Poll::Ready(Err(_)) => {
+                    // The transport failed: to the core, its input ended
+                    // (it reports the drop as error, then close 1006).
+                    let now = guard.now();
+                    guard.link.conn().receive_eof(now);
+                    (false, true)
                 }
-                match tokio_util::io::poll_read_buf(Pin::new(&mut *stream), cx, &mut self.input) {
-                    Poll::Ready(Ok(0)) => {
-                        guard.ws.receive_eof(now);
-                        self.read_done = true;
-                        progress = true;
-                    }
-                    Poll::Ready(Ok(_)) => {
-                        guard.ws.receive(&mut self.input, now);
-                        progress = true;
-                    }
-                    // A reset or any other failure ends the input; the core
-                    // reports the drop (error, then close 1006).
-                    Poll::Ready(Err(_)) => {
-                        guard.ws.receive_eof(now);
-                        self.read_done = true;
-                        progress = true;
-                    }
-                    Poll::Pending => {}
-                }
+                Poll::Pending => (false, false),
             }
-            let done = drained
-                && guard.ws.connection().ready_state() == ReadyState::Closed
-                && !guard.ws.wants_write();
-            let deadline = guard
-                .ws
-                .poll_timeout()
-                .map(|at| guard.start + at.elapsed_since_epoch());
-            drop(guard);
-            dispatch(shared, events);
-            if done {
-                return Poll::Ready(());
-            }
-            if progress {
-                continue;
-            }
-            match deadline {
-                Some(at) => {
-                    let timer = self
-                        .timer
-                        .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
-                    timer.as_mut().reset(at);
-                    if timer.as_mut().poll(cx).is_ready() {
-                        continue;
-                    }
-                }
-                None => self.timer = None,
-            }
+        };
+        drop(guard);
+        dispatch(shared, events);
+        if done {
+            return Poll::Ready(());
+        }
+        if !more {
             return Poll::Pending;
         }
     }

@@ -2,7 +2,7 @@
 //! `onopen` / `onmessage` / `onerror` / `onclose` handlers that take
 //! events instead. Adapters share it; they only add locking and I/O.
 
-use super::{BrowserEvent, MessageEvent, WebSocket};
+use super::{BrowserEvent, MessageEvent};
 use crate::error::Error;
 use crate::event::CloseEvent;
 use alloc::boxed::Box;
@@ -35,7 +35,7 @@ impl Handler {
     }
 }
 
-/// The events taken from a [`WebSocket`] and not yet read, at most
+/// The events taken from a connection and not yet read, at most
 /// `capacity` of them holding at most `max_bytes` of message data (plus
 /// the one message that crossed it), and the handlers.
 pub struct Inbox {
@@ -82,32 +82,51 @@ impl Inbox {
         }
     }
 
-    /// Moves events from `ws` into the queue, or into `for_handlers` when a
-    /// handler takes them, until the queue is full. Returns whether `ws`
-    /// has no more events for now.
+    /// Takes `event` into the queue, or into `for_handlers` when a handler
+    /// takes it and nothing is queued before it. The caller checks
+    /// [`Inbox::has_room`] before it takes the next event from its
+    /// connection (one connection event can make two here: `error`, then
+    /// `close`).
+    pub fn push(&mut self, event: BrowserEvent, for_handlers: &mut Vec<BrowserEvent>) {
+        self.release(for_handlers);
+        if self.events.is_empty() && self.is_handled(&event) {
+            for_handlers.push(event);
+        } else {
+            self.bytes += size(&event);
+            self.events.push_back(event);
+        }
+    }
+
+    /// Moves the events at the front of the queue that a handler takes into
+    /// `for_handlers`.
     ///
     /// Events keep their order: a handler takes events from the front of
     /// the queue, so one set after its event arrived (the socket's thread
     /// may open it before `on_open` is called, where JavaScript would
     /// dispatch later) still gets it, and an event nobody handles holds the
     /// ones behind it until the application reads it.
-    pub fn fill(&mut self, ws: &mut WebSocket, for_handlers: &mut Vec<BrowserEvent>) -> bool {
+    pub fn release(&mut self, for_handlers: &mut Vec<BrowserEvent>) {
+        while self.events.front().is_some_and(|e| self.is_handled(e)) {
+            for_handlers.extend(self.pop());
+        }
+    }
+
+    /// Takes events from `next` (until it has none) with [`Inbox::push`]
+    /// while there is room. Returns whether `next` ran dry.
+    pub fn fill(
+        &mut self,
+        mut next: impl FnMut() -> Option<BrowserEvent>,
+        for_handlers: &mut Vec<BrowserEvent>,
+    ) -> bool {
         loop {
-            while self.events.front().is_some_and(|e| self.is_handled(e)) {
-                for_handlers.extend(self.pop());
-            }
+            self.release(for_handlers);
             if !self.has_room() {
                 return false;
             }
-            let Some(event) = ws.poll_event() else {
+            let Some(event) = next() else {
                 return true;
             };
-            if self.events.is_empty() && self.is_handled(&event) {
-                for_handlers.push(event);
-            } else {
-                self.bytes += size(&event);
-                self.events.push_back(event);
-            }
+            self.push(event, for_handlers);
         }
     }
 

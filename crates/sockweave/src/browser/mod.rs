@@ -30,27 +30,25 @@
 
 mod event;
 mod inbox;
+mod layer;
 mod reconnect;
 mod rules;
 
 pub use event::{BinaryType, Blob, BrowserEvent, MessageData, MessageEvent};
 pub use inbox::{Handler, Inbox};
+pub use layer::Layer;
 pub use reconnect::{Reconnect, ReconnectDriver, ReconnectEvent, ReconnectStep, Reconnector};
 pub use rules::{DomException, MAX_REASON};
 
+use crate::Entropy;
 use crate::config::Config;
 use crate::connection::{Connection, ReadyState};
-use crate::error::SendError;
-use crate::event::{CloseEvent, Event};
 use crate::handshake::ClientRequest;
-use crate::message::{Kind, Message};
+use crate::message::Message;
 use crate::time::Instant;
-use crate::utf8::Text;
-use crate::{CloseCode, Entropy};
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
-use bytes::{Bytes, BytesMut};
-use rules::WsUrl;
+use bytes::BytesMut;
 
 /// The configuration a browser connects with: the core's defaults, plus a
 /// permessage-deflate offer when the `deflate` feature is compiled in
@@ -87,29 +85,16 @@ impl Default for Options {
     }
 }
 
-/// The WHATWG WebSocket over a sans-IO client connection.
+/// The WHATWG WebSocket over a sans-IO client connection: a [`Layer`] of
+/// rules and the [`Connection`] it applies them to, for callers that drive
+/// the connection's I/O themselves. (The adapters keep the connection in
+/// their own driver and use the [`Layer`] directly.)
 #[derive(Debug)]
 pub struct WebSocket {
+    layer: Layer,
     conn: Connection,
-    url: WsUrl,
-    /// The state the application has seen: it moves when events are
-    /// taken, as in a browser where it moves when their tasks run.
-    state: ReadyState,
-    binary_type: BinaryType,
-    protocol: String,
-    extensions: String,
-    /// Bytes passed to `send` once closing: counted, as the spec says, and
-    /// dropped.
-    discarded: u64,
-    /// `close()` before open failed the connection: `error` comes before
-    /// `close`.
-    failed_early: bool,
-    /// The message being received, piece by piece.
-    pieces: Vec<Bytes>,
-    /// Small pieces gathered, not yet in `pieces`.
-    small: BytesMut,
     /// The close event, held back one call behind the error event.
-    pending_close: Option<CloseEvent>,
+    held: Option<BrowserEvent>,
 }
 
 impl WebSocket {
@@ -124,137 +109,71 @@ impl WebSocket {
         entropy: impl Entropy + 'static,
         now: Instant,
     ) -> Result<Self, DomException> {
-        let url = rules::parse_url(url)?;
-        rules::check_protocols(protocols)?;
-        let mut request = url.request.clone();
-        request.protocols = protocols.iter().map(|p| String::from(*p)).collect();
-        request.headers = options.headers;
-        let mut config = options.config;
-        config.streaming = true;
-        // Only the extra headers can fail here (URL and protocols passed
-        // the WHATWG checks): a browser refuses them too.
-        let conn = Connection::client(&request, config, entropy, now)
-            .map_err(|e| DomException::Syntax(e.to_string()))?;
+        let (layer, conn) = Layer::new(url, protocols, options, entropy, now)?;
         Ok(Self {
+            layer,
             conn,
-            url: WsUrl { request, ..url },
-            state: ReadyState::Connecting,
-            binary_type: BinaryType::default(),
-            protocol: String::new(),
-            extensions: String::new(),
-            discarded: 0,
-            failed_early: false,
-            pieces: Vec::new(),
-            small: BytesMut::new(),
-            pending_close: None,
+            held: None,
         })
     }
 
     /// `url`: the URL as the WHATWG parser serialized it.
     pub fn url(&self) -> &str {
-        &self.url.href
+        self.layer.url()
     }
 
     /// Where to connect, and what the handshake asks for.
     pub fn request(&self) -> &ClientRequest {
-        &self.url.request
+        self.layer.request()
     }
 
     /// `readyState`. CLOSING from the moment `close()` is called or the
     /// peer's close frame is reached; CLOSED once the close event is taken.
     pub fn ready_state(&self) -> ReadyState {
-        match self.state {
-            ReadyState::Open if self.conn.ready_state() != ReadyState::Open => ReadyState::Closing,
-            state => state,
+        match self.held {
+            Some(_) => ReadyState::Closing,
+            None => self.layer.ready_state(&self.conn),
         }
     }
 
-    /// `bufferedAmount`: bytes of application data passed to `send` and not
-    /// yet taken by the transport, plus what was sent while closing (which
-    /// is discarded but, per the spec, still counted).
+    /// `bufferedAmount` ([`Layer::buffered_amount`]).
     pub fn buffered_amount(&self) -> u64 {
-        self.conn.buffered_amount() as u64 + self.discarded
+        self.layer.buffered_amount(&self.conn)
     }
 
     /// `binaryType`.
     pub fn binary_type(&self) -> BinaryType {
-        self.binary_type
+        self.layer.binary_type()
     }
 
     /// Sets `binaryType`; applies from the next message that completes.
     pub fn set_binary_type(&mut self, binary_type: BinaryType) {
-        self.binary_type = binary_type;
+        self.layer.set_binary_type(binary_type);
     }
 
-    /// `protocol`: the subprotocol the server selected; empty before the
-    /// open event and when it selected none.
+    /// `protocol` ([`Layer::protocol`]).
     pub fn protocol(&self) -> &str {
-        &self.protocol
+        self.layer.protocol()
     }
 
-    /// `extensions`: the `Sec-WebSocket-Extensions` value the server sent;
-    /// empty before the open event and when there was none.
+    /// `extensions` ([`Layer::extensions`]).
     pub fn extensions(&self) -> &str {
-        &self.extensions
+        self.layer.extensions()
     }
 
-    /// `send(data)`: `InvalidStateError` while CONNECTING. While CLOSING or
-    /// CLOSED the data is dropped and only counted. If the queue is full
-    /// (`Config::max_queued`), the connection is dropped, as the spec says:
-    /// `error`, then `close` with 1006.
+    /// `send(data)` ([`Layer::send`]).
     pub fn send(&mut self, data: impl Into<Message>) -> Result<(), DomException> {
-        if self.state == ReadyState::Connecting {
-            return Err(DomException::InvalidState(String::from(
-                "send() before the connection is open",
-            )));
-        }
-        let message = data.into();
-        let len = message.len() as u64;
-        if self.ready_state() != ReadyState::Open {
-            self.discarded += len;
-            return Ok(());
-        }
-        match self.conn.send(message) {
-            Ok(()) => {}
-            Err(SendError::Full(_)) => {
-                // "Flag as full and close the WebSocket connection": the
-                // transport goes at once, without a closing handshake, and
-                // nothing queued or sent later reaches the peer (a later,
-                // smaller message must not arrive where this one is
-                // missing). What did not go still counts, as the spec says.
-                self.discarded += len + self.conn.buffered_amount() as u64;
-                self.conn.abort();
-            }
-            Err(_) => self.discarded += len,
-        }
-        Ok(())
+        self.layer.send(&mut self.conn, data)
     }
 
-    /// `close(code, reason)`: the code must be 1000 or 3000–4999
-    /// (`InvalidAccessError`), the reason at most 123 bytes of UTF-8
-    /// (`SyntaxError`). Before open the connection fails (`error`, then
-    /// `close` with 1006); when CLOSING or CLOSED nothing happens.
+    /// `close(code, reason)` ([`Layer::close`]).
     pub fn close(
         &mut self,
         code: Option<u16>,
         reason: Option<&str>,
         now: Instant,
     ) -> Result<(), DomException> {
-        let (code, reason) = rules::check_close(code, reason)?;
-        match self.ready_state() {
-            ReadyState::Closing | ReadyState::Closed => {}
-            ReadyState::Connecting => {
-                self.failed_early = true;
-                self.state = ReadyState::Closing;
-                // The core drops a connection that is not open yet.
-                let _ = self.conn.close(CloseCode::NO_STATUS, "", now);
-            }
-            ReadyState::Open => {
-                self.state = ReadyState::Closing;
-                let _ = self.conn.close(code, &reason, now);
-            }
-        }
-        Ok(())
+        self.layer.close(&mut self.conn, code, reason, now)
     }
 
     /// The next event. Pings and pongs are handled underneath and never
@@ -262,94 +181,20 @@ impl WebSocket {
     /// dropped (the spec delivers messages only while OPEN).
     #[must_use = "an event not taken is lost: drain until None"]
     pub fn poll_event(&mut self) -> Option<BrowserEvent> {
-        if let Some(close) = self.pending_close.take() {
-            self.state = ReadyState::Closed;
-            return Some(BrowserEvent::Close(close));
+        if let Some(event) = self.held.take() {
+            return Some(event);
         }
         loop {
-            match self.conn.poll_event()? {
-                Event::Open(open) => {
-                    self.state = ReadyState::Open;
-                    self.protocol = open.protocol.unwrap_or_default();
-                    self.extensions = open.extensions.unwrap_or_default();
-                    return Some(BrowserEvent::Open);
-                }
-                Event::Fragment(piece) => {
-                    self.push_piece(piece.data);
-                    if piece.last {
-                        self.flush_small();
-                        let pieces = core::mem::take(&mut self.pieces);
-                        if self.ready_state() == ReadyState::Open {
-                            return Some(BrowserEvent::Message(self.message(piece.kind, pieces)));
-                        }
-                    }
-                }
-                Event::Message(message) => {
-                    // Streaming is on, so whole messages only come from a
-                    // connection configured elsewhere; treat them alike.
-                    let (kind, data) = match message {
-                        Message::Text(text) => (Kind::Text, text.into_bytes()),
-                        Message::Binary(bytes) => (Kind::Binary, bytes),
-                    };
-                    if self.ready_state() == ReadyState::Open {
-                        return Some(BrowserEvent::Message(self.message(kind, alloc::vec![data])));
-                    }
-                }
-                Event::Error(error) => return Some(BrowserEvent::Error(Some(error))),
-                Event::Closed(close) => return Some(self.closed(close)),
-                Event::Request(_) | Event::Ping(_) | Event::Pong(_) => {}
+            let event = self.conn.poll_event()?;
+            let mut events = self.layer.on_event(event, &self.conn);
+            if let Some(first) = events.next() {
+                self.held = events.next();
+                return Some(first);
             }
         }
     }
 
-    /// Adds a received piece to the message in progress. A peer that
-    /// trickles a message a byte at a time makes many tiny pieces; each
-    /// kept on its own would cost a handle and an allocation (about 64
-    /// bytes) per byte, so small pieces are gathered.
-    fn push_piece(&mut self, piece: Bytes) {
-        if piece.len() >= SMALL_PIECE {
-            self.flush_small();
-            self.pieces.push(piece);
-        } else {
-            self.small.extend_from_slice(&piece);
-            if self.small.len() >= SMALL_PIECE {
-                self.flush_small();
-            }
-        }
-    }
-
-    fn flush_small(&mut self) {
-        if !self.small.is_empty() {
-            self.pieces.push(core::mem::take(&mut self.small).freeze());
-        }
-    }
-
-    fn message(&self, kind: Kind, pieces: Vec<Bytes>) -> MessageEvent {
-        let data = match (kind, self.binary_type) {
-            // Each piece is whole code points, validated by the core.
-            (Kind::Text, _) => MessageData::Text(Text::from_validated(event::join(&pieces))),
-            (Kind::Binary, BinaryType::Blob) => MessageData::Blob(Blob::from_chunks(pieces)),
-            (Kind::Binary, BinaryType::ArrayBuffer) => {
-                MessageData::ArrayBuffer(event::join(&pieces))
-            }
-        };
-        MessageEvent {
-            data,
-            origin: self.url.origin.clone(),
-        }
-    }
-
-    fn closed(&mut self, close: CloseEvent) -> BrowserEvent {
-        if core::mem::take(&mut self.failed_early) {
-            // The error event first; the close event on the next call.
-            self.pending_close = Some(close);
-            return BrowserEvent::Error(None);
-        }
-        self.state = ReadyState::Closed;
-        BrowserEvent::Close(close)
-    }
-
-    // ----- I/O, for adapters ------------------------------------------------
+    // ----- I/O, for the caller's driver ----------------------------------------
 
     /// Bytes read from the transport.
     pub fn receive(&mut self, input: &mut BytesMut, now: Instant) {
@@ -407,7 +252,3 @@ impl WebSocket {
 
 #[cfg(test)]
 mod tests;
-
-/// Pieces of a message at least this long are kept as they came; shorter
-/// ones are gathered into pieces of about this size.
-const SMALL_PIECE: usize = 4 << 10;

@@ -1,8 +1,12 @@
 //! The WHATWG rules, against a server connection over an in-memory link.
 
 use super::*;
+use crate::CloseCode;
+use crate::event::Event;
 use crate::handshake::{Accept, Reject, ServerPolicy};
+use crate::utf8::Text;
 use alloc::vec;
+use bytes::Bytes;
 
 const T0: Instant = Instant::ZERO;
 
@@ -419,14 +423,17 @@ fn the_inbox_is_bounded_in_bytes_as_well_as_events() {
     let mut inbox = Inbox::new(32, 100);
     let mut for_handlers = Vec::new();
     // 60 bytes leave room; 120 do not: the third message waits in the core.
-    assert!(!inbox.fill(&mut link.ws, &mut for_handlers));
+    assert!(!inbox.fill(|| link.ws.poll_event(), &mut for_handlers));
     assert!(!inbox.has_room());
     assert!(inbox.pop().is_some());
     assert!(inbox.has_room());
     // The third comes in, and the inbox is full again at 120 bytes.
-    assert!(!inbox.fill(&mut link.ws, &mut for_handlers));
+    assert!(!inbox.fill(|| link.ws.poll_event(), &mut for_handlers));
     assert!(inbox.pop().is_some() && inbox.pop().is_some() && inbox.pop().is_none());
-    assert!(inbox.fill(&mut link.ws, &mut for_handlers), "nothing left");
+    assert!(
+        inbox.fill(|| link.ws.poll_event(), &mut for_handlers),
+        "nothing left"
+    );
 }
 
 #[test]
@@ -465,12 +472,12 @@ fn a_handler_set_after_its_event_arrived_still_gets_it_in_order() {
     let mut inbox = Inbox::default();
     let mut for_handlers = Vec::new();
     // No handler yet: the open and the message wait in the queue.
-    assert!(inbox.fill(&mut link.ws, &mut for_handlers));
+    assert!(inbox.fill(|| link.ws.poll_event(), &mut for_handlers));
     assert!(for_handlers.is_empty());
     // `onopen` set now takes the open event; the message, unhandled,
     // stays for the application.
     inbox.on_open(|| {});
-    assert!(inbox.fill(&mut link.ws, &mut for_handlers));
+    assert!(inbox.fill(|| link.ws.poll_event(), &mut for_handlers));
     assert_eq!(for_handlers, [BrowserEvent::Open]);
     assert!(matches!(inbox.pop(), Some(BrowserEvent::Message(_))));
 }
