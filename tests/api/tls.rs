@@ -1,10 +1,10 @@
 //! wss:// through both adapters: echo over TLS with certificates made at
 //! test time, and each TLS failure surfacing as its typed kind on both ends.
 
-use sockweave::adapter::{Error, TlsErrorKind};
 use sockweave::handshake::ClientRequest;
 use sockweave::{Bytes, CloseCode, Config, Message};
-use sockweave_rustls::{client_config_with_ca_pem, server_config};
+use sockweave_net::tls::{client_config_with_ca_pem, server_config};
+use sockweave_net::{Error, TlsErrorKind};
 use sockweave_tests::certs::TestCerts;
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -21,7 +21,7 @@ fn corpus() -> Vec<Message> {
 
 struct Setup {
     certs: TestCerts,
-    server: Arc<sockweave_rustls::rustls::ServerConfig>,
+    server: Arc<sockweave_net::tls::rustls::ServerConfig>,
 }
 
 fn setup() -> Setup {

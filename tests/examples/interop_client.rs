@@ -195,7 +195,7 @@ fn main() -> ExitCode {
     let tls = match args.iter().position(|a| a == "--ca") {
         Some(i) => {
             let path = args.get(i + 1).expect("--ca FILE");
-            let config = sockweave_rustls::client_config_with_ca_file(path.as_ref())
+            let config = sockweave_net::tls::client_config_with_ca_file(path.as_ref())
                 .expect("the CA file loads");
             TlsConnector::rustls(config)
         }

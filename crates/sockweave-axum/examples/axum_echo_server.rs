@@ -138,7 +138,7 @@ async fn main() -> std::io::Result<()> {
         .route("/health", get(|| async { "ok\n" }));
     let tls = match (&options.cert, &options.key) {
         (Some(cert), Some(key)) => {
-            let config = sockweave_rustls::server_config_from_files(cert, key)
+            let config = sockweave_net::tls::server_config_from_files(cert, key)
                 .map_err(std::io::Error::other)?;
             let mut config = (*config).clone();
             config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];

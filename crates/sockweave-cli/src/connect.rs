@@ -72,7 +72,7 @@ fn connector(args: &Args) -> Result<TlsConnector, String> {
         return Ok(TlsConnector::rustls(crate::insecure::client_config()));
     }
     match &args.ca {
-        Some(path) => sockweave_rustls::client_config_with_ca_file(path)
+        Some(path) => sockweave_net::tls::client_config_with_ca_file(path)
             .map(TlsConnector::rustls)
             .map_err(|e| e.to_string()),
         None => Ok(TlsConnector::default()),

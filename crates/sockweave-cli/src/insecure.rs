@@ -6,7 +6,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
-use sockweave_rustls::rustls;
+use sockweave_net::tls::rustls;
 use std::sync::Arc;
 
 /// Accepts every certificate but still checks the handshake signatures:

@@ -80,7 +80,7 @@ pub use sockweave::{
     self, Bytes, CloseCode, CloseEvent, Config, Event, Message, SendError, ServerPolicy,
 };
 #[cfg(feature = "rustls")]
-pub use sockweave_rustls as rustls;
+pub use sockweave_net::tls as rustls;
 #[cfg(feature = "rustls")]
 pub use tls::TlsStream;
 pub use websocket::WebSocket;

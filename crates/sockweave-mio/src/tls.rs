@@ -11,8 +11,8 @@
 
 use mio::event::Source;
 use mio::{Interest, Registry, Token};
-use sockweave::adapter::TlsError;
-use sockweave_rustls::rustls;
+use sockweave_net::TlsError;
+use sockweave_net::tls::rustls;
 use std::io::{self, ErrorKind, Read, Write};
 use std::sync::Arc;
 
@@ -24,9 +24,9 @@ pub struct TlsStream<S: Read + Write> {
 
 impl<S: Read + Write> TlsStream<S> {
     /// The server side over an accepted socket, e.g. with
-    /// `sockweave_rustls::server_config`.
+    /// `sockweave_net::tls::server_config`.
     pub fn server(sock: S, config: Arc<rustls::ServerConfig>) -> Result<Self, TlsError> {
-        let tls = rustls::ServerConnection::new(config).map_err(sockweave_rustls::tls_error)?;
+        let tls = rustls::ServerConnection::new(config).map_err(sockweave_net::tls::tls_error)?;
         Ok(Self {
             sock,
             tls: tls.into(),
@@ -39,9 +39,9 @@ impl<S: Read + Write> TlsStream<S> {
         host: &str,
         config: Arc<rustls::ClientConfig>,
     ) -> Result<Self, TlsError> {
-        let name = sockweave_rustls::server_name(host)?;
+        let name = sockweave_net::tls::server_name(host)?;
         let tls =
-            rustls::ClientConnection::new(config, name).map_err(sockweave_rustls::tls_error)?;
+            rustls::ClientConnection::new(config, name).map_err(sockweave_net::tls::tls_error)?;
         Ok(Self {
             sock,
             tls: tls.into(),

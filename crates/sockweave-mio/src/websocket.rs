@@ -2,11 +2,11 @@
 
 use mio::event::Source;
 use mio::{Interest, Registry, Token};
-use sockweave::adapter::is_disconnect;
 use sockweave::handshake::{Accept, ClientRequest, HandshakeError, Reject};
 use sockweave::{
     BytesMut, CloseCode, Config, Connection, Event, Message, ReadyState, SendError, ServerPolicy,
 };
+use sockweave_net::is_disconnect;
 use std::io::{self, ErrorKind, IoSlice, Read, Write};
 use std::time::{Duration, Instant};
 

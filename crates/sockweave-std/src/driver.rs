@@ -6,8 +6,8 @@
 
 use crate::Error;
 use crate::transport::Transport;
-use sockweave::adapter::is_disconnect;
 use sockweave::{BytesMut, Connection, Event, ReadyState};
+use sockweave_net::is_disconnect;
 use std::io::{self, ErrorKind, IoSlice, Read, Write};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -308,6 +308,7 @@ impl Reading {
     }
 }
 
+#[cfg(feature = "browser")]
 /// Runs the core's timers that are due, for a driver that is not reading
 /// (its application has not taken the events it has).
 pub(crate) fn run_timers(conn: &mut impl Hold, clock: Clock) {

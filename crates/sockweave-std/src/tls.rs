@@ -8,7 +8,7 @@ use std::time::Duration;
 #[cfg(feature = "rustls")]
 use {
     rustls::{ClientConnection, ServerConnection, StreamOwned},
-    sockweave_rustls::rustls,
+    sockweave_net::tls::rustls,
     std::sync::Arc,
     std::time::Instant,
 };
@@ -123,7 +123,7 @@ impl<S: Transport> Transport for MaybeTls<S> {
 }
 
 /// How `wss://` connections are secured: the default roots (see
-/// `sockweave_rustls::client_config`), or a rustls `ClientConfig` of your
+/// `sockweave_net::tls::client_config`), or a rustls `ClientConfig` of your
 /// own (client certificates, private CAs, ALPN).
 #[derive(Clone, Default)]
 pub struct TlsConnector {
@@ -154,16 +154,17 @@ impl TlsConnector {
         }
         #[cfg(feature = "rustls")]
         {
-            let config = sockweave_rustls::client_config_or_default(self.config.as_ref())?;
-            let name = sockweave_rustls::server_name(host)?;
-            let conn = ClientConnection::new(config, name).map_err(sockweave_rustls::tls_error)?;
+            let config = sockweave_net::tls::client_config_or_default(self.config.as_ref())?;
+            let name = sockweave_net::tls::server_name(host)?;
+            let conn =
+                ClientConnection::new(config, name).map_err(sockweave_net::tls::tls_error)?;
             let tls = handshake(StreamOwned::new(conn, stream), timeout)?;
             Ok(MaybeTls::Client(Box::new(tls)))
         }
         #[cfg(not(feature = "rustls"))]
         {
             let _ = (host, timeout);
-            Err(sockweave::adapter::TlsError::unsupported("sockweave-std").into())
+            Err(sockweave_net::TlsError::unsupported("sockweave-std").into())
         }
     }
 }
@@ -178,7 +179,7 @@ pub struct TlsAcceptor {
 
 #[cfg(feature = "rustls")]
 impl TlsAcceptor {
-    /// Accepts with `config` (see `sockweave_rustls::server_config`); the
+    /// Accepts with `config` (see `sockweave_net::tls::server_config`); the
     /// TLS handshake gets the core's default handshake timeout.
     pub fn new(config: Arc<rustls::ServerConfig>) -> Self {
         Self {
@@ -197,7 +198,7 @@ impl TlsAcceptor {
     /// [`accept`](crate::accept) for the WebSocket handshake.
     pub fn accept<S: Transport>(&self, stream: S) -> Result<MaybeTls<S>, Error> {
         let conn =
-            ServerConnection::new(self.config.clone()).map_err(sockweave_rustls::tls_error)?;
+            ServerConnection::new(self.config.clone()).map_err(sockweave_net::tls::tls_error)?;
         let tls = handshake(StreamOwned::new(conn, stream), self.timeout)?;
         Ok(MaybeTls::Server(Box::new(tls)))
     }
@@ -219,14 +220,14 @@ where
     while tls.conn.is_handshaking() {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(sockweave_rustls::map_handshake_error(
+            return Err(sockweave_net::tls::map_handshake_error(
                 io::ErrorKind::TimedOut.into(),
             ));
         }
         tls.sock.set_read_timeout(Some(left))?;
         tls.conn
             .complete_io(&mut tls.sock)
-            .map_err(sockweave_rustls::map_handshake_error)?;
+            .map_err(sockweave_net::tls::map_handshake_error)?;
     }
     Ok(tls)
 }

@@ -79,12 +79,12 @@ mod split;
 mod tls;
 mod websocket;
 
-pub use sockweave::adapter::Error;
 pub use sockweave::{
     self, Bytes, CloseCode, CloseEvent, Config, Event, Message, ReadyState, ServerPolicy, Text,
 };
+pub use sockweave_net::Error;
 #[cfg(feature = "rustls")]
-pub use sockweave_rustls as rustls;
+pub use sockweave_net::tls as rustls;
 pub use split::{ReadHalf, WriteHalf};
 #[cfg(feature = "rustls")]
 pub use tls::TlsAcceptor;

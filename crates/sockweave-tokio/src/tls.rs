@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 #[cfg(feature = "rustls")]
-use {sockweave_rustls::rustls, std::sync::Arc};
+use {sockweave_net::tls::rustls, std::sync::Arc};
 
 /// A stream, possibly inside TLS: what [`connect`](crate::connect) returns,
 /// and what [`TlsAcceptor::accept`] makes of an accepted socket.
@@ -104,7 +104,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MaybeTls<S> {
 }
 
 /// How `wss://` connections are secured: the default roots (see
-/// `sockweave_rustls::client_config`), or a rustls `ClientConfig` of your
+/// `sockweave_net::tls::client_config`), or a rustls `ClientConfig` of your
 /// own (client certificates, private CAs, ALPN).
 #[derive(Clone, Default)]
 pub struct TlsConnector {
@@ -138,8 +138,8 @@ impl TlsConnector {
         }
         #[cfg(feature = "rustls")]
         {
-            let config = sockweave_rustls::client_config_or_default(self.config.as_ref())?;
-            let name = sockweave_rustls::server_name(host)?;
+            let config = sockweave_net::tls::client_config_or_default(self.config.as_ref())?;
+            let name = sockweave_net::tls::server_name(host)?;
             let connect = tokio_rustls::TlsConnector::from(config).connect(name, stream);
             let tls = within(timeout, connect).await?;
             Ok(MaybeTls::Client(Box::new(tls)))
@@ -147,7 +147,7 @@ impl TlsConnector {
         #[cfg(not(feature = "rustls"))]
         {
             let _ = (host, timeout);
-            Err(sockweave::adapter::TlsError::unsupported("sockweave-tokio").into())
+            Err(sockweave_net::TlsError::unsupported("sockweave-tokio").into())
         }
     }
 }
@@ -162,7 +162,7 @@ pub struct TlsAcceptor {
 
 #[cfg(feature = "rustls")]
 impl TlsAcceptor {
-    /// Accepts with `config` (see `sockweave_rustls::server_config`); the
+    /// Accepts with `config` (see `sockweave_net::tls::server_config`); the
     /// TLS handshake gets the core's default handshake timeout.
     pub fn new(config: Arc<rustls::ServerConfig>) -> Self {
         Self {
@@ -195,8 +195,8 @@ async fn within<T>(
     handshake: impl Future<Output = io::Result<T>>,
 ) -> Result<T, Error> {
     match tokio::time::timeout(timeout, handshake).await {
-        Ok(result) => result.map_err(sockweave_rustls::map_handshake_error),
-        Err(_) => Err(sockweave_rustls::map_handshake_error(
+        Ok(result) => result.map_err(sockweave_net::tls::map_handshake_error),
+        Err(_) => Err(sockweave_net::tls::map_handshake_error(
             io::ErrorKind::TimedOut.into(),
         )),
     }

@@ -4,12 +4,12 @@ use crate::Error;
 use crate::tls::{MaybeTls, TlsConnector};
 use futures_core::Stream;
 use futures_sink::Sink;
-use sockweave::adapter::is_disconnect;
 use sockweave::handshake::{Accept, ClientRequest, Reject, Request};
 use sockweave::{
     BytesMut, CloseCode, CloseEvent, Config, Connection, Event, Message, ReadyState, SendError,
     ServerPolicy,
 };
+use sockweave_net::is_disconnect;
 use std::future::poll_fn;
 use std::io::{self, ErrorKind, IoSlice};
 use std::pin::Pin;
@@ -155,6 +155,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         }
     }
 
+    #[cfg(feature = "browser")]
     /// Wraps a connection that has run on the clock started at `start`
     /// (its handshake not necessarily done): the browser-style socket
     /// hands over the connection it created before the stream came.
@@ -162,12 +163,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         Self::new(stream, conn, start)
     }
 
+    #[cfg(feature = "browser")]
     /// The connection, for a host that applies its own rules to calls
     /// (the browser-style socket).
     pub(crate) fn connection_mut(&mut self) -> &mut Connection {
         &mut self.conn
     }
 
+    #[cfg(feature = "browser")]
     /// Writes what is queued and runs the timers that are due, without
     /// reading: for a host whose application has not taken the events it
     /// already has, so the connection still answers and ends on time.

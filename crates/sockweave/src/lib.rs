@@ -109,8 +109,6 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-#[cfg(feature = "std")]
-pub mod adapter;
 #[cfg(feature = "browser")]
 pub mod browser;
 pub mod close;

@@ -7,7 +7,7 @@ mod on_tokio;
 
 use crate::Outcome;
 use sockweave::{CloseEvent, Config, ServerPolicy};
-use sockweave_rustls::rustls::ServerConfig;
+use sockweave_net::tls::rustls::ServerConfig;
 use std::fmt::Display;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -105,9 +105,9 @@ fn settings(args: &Args) -> Result<Settings, String> {
     config.deflate = args.deflate.map(crate::deflate::Preset::config);
     config.validate().map_err(|e| e.to_string())?;
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => {
-            Some(sockweave_rustls::server_config_from_files(cert, key).map_err(|e| e.to_string())?)
-        }
+        (Some(cert), Some(key)) => Some(
+            sockweave_net::tls::server_config_from_files(cert, key).map_err(|e| e.to_string())?,
+        ),
         _ => None,
     };
     Ok(Settings {

@@ -1,25 +1,26 @@
 //! rustls for sockweave's `wss://`: the configurations the adapters build by
 //! default and the mapping of rustls failures to the typed [`TlsError`].
+//! Feature `rustls`.
 //!
-//! Both adapters (`sockweave-std`, `sockweave-tokio`, feature `rustls`) use
-//! this crate; a caller with its own `ClientConfig` or `ServerConfig` (client
+//! Every adapter (`sockweave-std`, `sockweave-tokio`, `sockweave-mio`,
+//! feature `rustls`) uses this module; a caller with its own `ClientConfig` or `ServerConfig` (client
 //! certificates, ALPN, another crypto provider) passes it instead and only
 //! the error mapping applies. ALPN is left empty here: a WebSocket needs
 //! none, and a server sharing its port with HTTP/2 sets its own.
 //!
 //! ```no_run
-//! let config = sockweave_rustls::server_config_from_files(
+//! let config = sockweave_net::tls::server_config_from_files(
 //!     "cert.pem".as_ref(),
 //!     "key.pem".as_ref(),
 //! )?;
-//! # Ok::<(), sockweave::adapter::TlsError>(())
+//! # Ok::<(), sockweave_net::TlsError>(())
 //! ```
 
+use crate::{Error, TlsError, TlsErrorKind};
 use rustls::crypto::CryptoProvider;
 use rustls::{CertificateError, ClientConfig, RootCertStore, ServerConfig};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-use sockweave::adapter::{Error, TlsError, TlsErrorKind};
 use std::io;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};

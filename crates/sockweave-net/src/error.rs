@@ -1,11 +1,8 @@
-//! What adapters share: their error type (the core's typed errors plus
-//! I/O and TLS) and what counts as the peer going away. Only with the `std`
-//! feature.
+//! The adapters' error type (the core's typed errors plus I/O and TLS) and
+//! what counts as the peer going away.
 
-use crate::SendError;
-
-use crate::handshake::{HandshakeError, UrlError};
-use alloc::boxed::Box;
+use sockweave::SendError;
+use sockweave::handshake::{HandshakeError, UrlError};
 use std::{fmt, io};
 
 /// Why a WebSocket call of an adapter failed.
@@ -22,13 +19,13 @@ pub enum Error {
     /// The opening handshake failed (a non-101 status included).
     Handshake(HandshakeError),
     /// The connection failed after it opened (protocol violation, timeout…).
-    Failed(crate::Error),
+    Failed(sockweave::Error),
     /// The message could not be queued (closing, or bad arguments).
     Send(SendError),
     /// The connection is closed.
     Closed,
-    /// A [`crate::Config`] setting cannot work ([`crate::Config::validate`]).
-    Config(crate::ConfigError),
+    /// A [`sockweave::Config`] setting cannot work ([`sockweave::Config::validate`]).
+    Config(sockweave::ConfigError),
 }
 
 impl fmt::Display for Error {
@@ -67,8 +64,8 @@ impl From<TlsError> for Error {
     }
 }
 
-impl From<crate::ConfigError> for Error {
-    fn from(e: crate::ConfigError) -> Self {
+impl From<sockweave::ConfigError> for Error {
+    fn from(e: sockweave::ConfigError) -> Self {
         Self::Config(e)
     }
 }
@@ -100,10 +97,10 @@ impl From<UrlError> for Error {
     }
 }
 
-impl From<crate::Error> for Error {
-    fn from(e: crate::Error) -> Self {
+impl From<sockweave::Error> for Error {
+    fn from(e: sockweave::Error) -> Self {
         match e {
-            crate::Error::Handshake(e) => Self::Handshake(e),
+            sockweave::Error::Handshake(e) => Self::Handshake(e),
             e => Self::Failed(e),
         }
     }
@@ -171,7 +168,7 @@ impl TlsError {
     pub fn unsupported(adapter: &str) -> Self {
         Self::new(
             TlsErrorKind::Unsupported,
-            alloc::format!("wss:// needs the rustls feature of {adapter}"),
+            format!("wss:// needs the rustls feature of {adapter}"),
         )
     }
 
