@@ -51,7 +51,8 @@
 //!   peer that stops
 //!   reading what we send, stops the reading; the peer's sends then block
 //!   in its own socket;
-//! - one `on_ready` reads at most 64 KiB. What is left is read by
+//! - one `on_ready` reads at most 64 KiB (a knob:
+//!   [`WebSocket::set_read_budget`]). What is left is read by
 //!   `on_timeout`, whose deadline is then now, and `reregister` re-arms
 //!   the readiness edge, so a loop with or without timers comes back;
 //! - readiness is edge-triggered, so everything else is read until the
@@ -83,4 +84,4 @@ pub use sockweave::{
 pub use sockweave_net::tls as rustls;
 #[cfg(feature = "rustls")]
 pub use tls::TlsStream;
-pub use websocket::WebSocket;
+pub use websocket::{DEFAULT_READ_BUDGET, WebSocket};

@@ -14,9 +14,10 @@ use std::time::{Duration, Instant};
 const READ_CHUNK: usize = 16 << 10;
 /// The stack buffer for reads on an idle connection.
 const IDLE_READ: usize = 8 << 10;
-/// Most bytes read per call of `on_ready`, so one busy connection cannot
-/// keep the loop from the others; [`WebSocket::has_more`] brings it back.
-const READ_BUDGET: usize = 4 * READ_CHUNK;
+/// Most bytes read per call of `on_ready` by default, so one busy
+/// connection cannot keep the loop from the others;
+/// [`WebSocket::has_more`] brings it back ([`WebSocket::set_read_budget`]).
+pub const DEFAULT_READ_BUDGET: usize = 4 * READ_CHUNK;
 
 /// A WebSocket over a non-blocking stream `S` (a `mio::net::TcpStream`).
 pub struct WebSocket<S> {
@@ -32,6 +33,8 @@ pub struct WebSocket<S> {
     unread: bool,
     /// The interest last registered, so an unchanged one costs no syscall.
     registered: Option<Interest>,
+    /// Most bytes read per `on_ready` / `on_timeout`.
+    read_budget: usize,
 }
 
 impl<S: Read + Write> WebSocket<S> {
@@ -68,7 +71,16 @@ impl<S: Read + Write> WebSocket<S> {
             stream_pending: false,
             unread: true,
             registered: None,
+            read_budget: DEFAULT_READ_BUDGET,
         }
+    }
+
+    /// Sets the most bytes one `on_ready` or `on_timeout` reads (at least
+    /// one read happens; default [`DEFAULT_READ_BUDGET`], 64 KiB). Smaller
+    /// is fairer to the loop's other connections under a flood, larger
+    /// costs fewer turns for a connection that moves large messages.
+    pub fn set_read_budget(&mut self, bytes: usize) {
+        self.read_budget = bytes.max(1);
     }
 
     fn now(&self) -> sockweave::Instant {
@@ -108,7 +120,8 @@ impl<S: Read + Write> WebSocket<S> {
 
     /// Handles readiness: writes what is queued until the socket would
     /// block, then reads while the connection may read
-    /// ([`WebSocket::may_read`]), at most 64 KiB per call; the rest is read
+    /// ([`WebSocket::may_read`]), at most the read budget per call (64 KiB
+    /// unless [`WebSocket::set_read_budget`]); the rest is read
     /// by [`WebSocket::on_timeout`], due at once ([`WebSocket::deadline`]).
     pub fn on_ready(&mut self, readable: bool, writable: bool) -> io::Result<()> {
         self.unread |= readable;
@@ -253,7 +266,7 @@ impl<S: Read + Write> WebSocket<S> {
     }
 
     fn read_some(&mut self) -> io::Result<()> {
-        let mut budget = READ_BUDGET;
+        let mut budget = self.read_budget;
         while self.unread && budget > 0 && self.may_read() {
             let result = self.read_once();
             let now = self.now();

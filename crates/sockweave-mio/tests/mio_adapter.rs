@@ -233,3 +233,178 @@ fn deferred_requests_are_accepted_or_refused_by_the_application() {
     assert_eq!(peer.join().unwrap(), (401, "hi".to_string()));
     assert!(!closes[0].was_clean && closes[1].was_clean);
 }
+
+/// One direction of an in-memory socket pair.
+type Queue = std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<u8>>>;
+
+/// An in-memory socket that moves at most one byte per call and says
+/// `WouldBlock` on every other call, whatever is waiting: the most a
+/// non-blocking stream can split and stall what passes through it.
+struct Trickle {
+    read_from: Queue,
+    write_to: Queue,
+    calls: u64,
+    /// The peer is gone once what is queued is read.
+    eof: std::rc::Rc<std::cell::Cell<bool>>,
+}
+
+impl Trickle {
+    fn pair() -> (Self, Self) {
+        let (a, b) = (Queue::default(), Queue::default());
+        let eof = std::rc::Rc::new(std::cell::Cell::new(false));
+        let one = Self {
+            read_from: a.clone(),
+            write_to: b.clone(),
+            calls: 0,
+            eof: eof.clone(),
+        };
+        (
+            one,
+            Self {
+                read_from: b,
+                write_to: a,
+                calls: 1,
+                eof,
+            },
+        )
+    }
+
+    fn stall(&mut self) -> bool {
+        self.calls += 1;
+        self.calls % 2 == 0
+    }
+}
+
+impl std::io::Read for Trickle {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.stall() || buf.is_empty() {
+            return Err(std::io::ErrorKind::WouldBlock.into());
+        }
+        match self.read_from.borrow_mut().pop_front() {
+            Some(byte) => {
+                buf[0] = byte;
+                Ok(1)
+            }
+            None if self.eof.get() => Ok(0),
+            None => Err(std::io::ErrorKind::WouldBlock.into()),
+        }
+    }
+}
+
+impl std::io::Write for Trickle {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.stall() || buf.is_empty() {
+            return Err(std::io::ErrorKind::WouldBlock.into());
+        }
+        self.write_to.borrow_mut().push_back(buf[0]);
+        Ok(1)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One turn of a readiness loop for `ws`: ready both ways, timers, events
+/// (each handed to `on_event`), writes.
+fn turn(
+    ws: &mut WebSocket<Trickle>,
+    mut on_event: impl FnMut(&mut WebSocket<Trickle>, Event),
+) {
+    ws.on_ready(true, true).unwrap();
+    ws.on_timeout().unwrap();
+    while let Some(event) = ws.poll_event() {
+        on_event(ws, event);
+    }
+    ws.flush().unwrap();
+}
+
+#[test]
+fn one_byte_reads_and_writes_that_stall_every_other_call() {
+    let (client_end, server_end) = Trickle::pair();
+    let request = ClientRequest::new("ws://example.com/").unwrap();
+    let mut client = WebSocket::client(client_end, &request, Config::default()).unwrap();
+    let mut server = WebSocket::server(server_end, ServerPolicy::default(), Config::default());
+    // Lengths on both sides of the 7-bit and 16-bit length forms.
+    let sent = vec![
+        Message::from("hello"),
+        Message::from("four-byte 𝄞 and two-byte é"),
+        Message::Binary(Bytes::from(vec![7u8; 300])),
+        Message::Binary(Bytes::from(vec![9u8; 70_000])),
+    ];
+    let mut echoed = Vec::new();
+    let mut closed = None;
+    let mut turns = 0;
+    while closed.is_none() {
+        turns += 1;
+        assert!(
+            turns < 2_000_000,
+            "the exchange did not finish: {} echoed, client {:?}, server {:?}",
+            echoed.len(),
+            client.connection().ready_state(),
+            server.connection().ready_state()
+        );
+        turn(&mut client, |ws, event| match event {
+            Event::Open(_) => sent.iter().for_each(|m| ws.send(m.clone()).unwrap()),
+            Event::Message(m) => {
+                echoed.push(m);
+                if echoed.len() == sent.len() {
+                    ws.close(CloseCode::NORMAL, "done").unwrap();
+                }
+            }
+            Event::Closed(close) => closed = Some(close),
+            _ => {}
+        });
+        turn(&mut server, |ws, event| {
+            if let Event::Message(m) = event {
+                ws.send(m).unwrap();
+            }
+        });
+        if server.is_closed() {
+            // The server drops its socket: the client reads the end.
+            server.stream_mut().eof.set(true);
+        }
+    }
+    assert_eq!(echoed, sent);
+    let close = closed.unwrap();
+    assert_eq!((close.code, close.was_clean), (CloseCode::NORMAL, true));
+    assert!(client.is_closed());
+}
+
+#[test]
+fn eof_in_the_middle_of_a_frame_is_an_abnormal_close() {
+    let (mut client_end, server_end) = Trickle::pair();
+    let mut server = WebSocket::server(server_end, ServerPolicy::default(), Config::default());
+    let head = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+        Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    // A masked binary frame that declares 10 bytes and carries 3.
+    let mut bytes = head.as_bytes().to_vec();
+    bytes.extend_from_slice(&[0x82, 0x8a, 1, 2, 3, 4, 0, 0, 0]);
+    client_end.write_to.borrow_mut().extend(bytes);
+    client_end.eof.set(true);
+    let mut events = Vec::new();
+    for _ in 0..10_000 {
+        turn(&mut server, |_, event| events.push(event));
+        if server.is_closed() {
+            break;
+        }
+    }
+    assert!(server.is_closed(), "{events:?}");
+    let Some(Event::Closed(close)) = events.last() else {
+        panic!("{events:?}")
+    };
+    assert_eq!((close.code, close.was_clean), (CloseCode::ABNORMAL, false));
+}
+
+#[test]
+fn the_read_budget_is_a_knob() {
+    let (mut client_end, mut server_end) = Trickle::pair();
+    server_end.calls = 0;
+    let mut server = WebSocket::server(server_end, ServerPolicy::default(), Config::default());
+    server.set_read_budget(1);
+    client_end.write_to.borrow_mut().extend(b"GET / HTTP/1.1\r\n");
+    // Reads alternate with stalls, so each turn reads at most its budget.
+    server.on_ready(true, false).unwrap();
+    assert!(server.has_more(), "one byte read, more waiting");
+    assert_eq!(client_end.write_to.borrow().len(), 15);
+}
