@@ -307,10 +307,7 @@ impl std::io::Write for Trickle {
 
 /// One turn of a readiness loop for `ws`: ready both ways, timers, events
 /// (each handed to `on_event`), writes.
-fn turn(
-    ws: &mut WebSocket<Trickle>,
-    mut on_event: impl FnMut(&mut WebSocket<Trickle>, Event),
-) {
+fn turn(ws: &mut WebSocket<Trickle>, mut on_event: impl FnMut(&mut WebSocket<Trickle>, Event)) {
     ws.on_ready(true, true).unwrap();
     ws.on_timeout().unwrap();
     while let Some(event) = ws.poll_event() {
@@ -373,7 +370,7 @@ fn one_byte_reads_and_writes_that_stall_every_other_call() {
 
 #[test]
 fn eof_in_the_middle_of_a_frame_is_an_abnormal_close() {
-    let (mut client_end, server_end) = Trickle::pair();
+    let (client_end, server_end) = Trickle::pair();
     let mut server = WebSocket::server(server_end, ServerPolicy::default(), Config::default());
     let head = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
@@ -398,11 +395,14 @@ fn eof_in_the_middle_of_a_frame_is_an_abnormal_close() {
 
 #[test]
 fn the_read_budget_is_a_knob() {
-    let (mut client_end, mut server_end) = Trickle::pair();
+    let (client_end, mut server_end) = Trickle::pair();
     server_end.calls = 0;
     let mut server = WebSocket::server(server_end, ServerPolicy::default(), Config::default());
     server.set_read_budget(1);
-    client_end.write_to.borrow_mut().extend(b"GET / HTTP/1.1\r\n");
+    client_end
+        .write_to
+        .borrow_mut()
+        .extend(b"GET / HTTP/1.1\r\n");
     // Reads alternate with stalls, so each turn reads at most its budget.
     server.on_ready(true, false).unwrap();
     assert!(server.has_more(), "one byte read, more waiting");

@@ -34,9 +34,19 @@ impl Clock {
     }
 }
 
+/// How often a blocked read or write of a shared connection looks at the
+/// core's deadlines again: another thread may have called `close`, whose
+/// timer is earlier than the one the blocked call was given.
+const RECHECK: Duration = Duration::from_millis(100);
+
 /// Where the connection lives while the driver works on it: owned by the
 /// caller, or shared under a lock with threads that send and close.
 pub(crate) trait Hold {
+    /// The longest one blocking call may wait before the deadlines are
+    /// looked at again: unbounded for a connection only the driver's
+    /// caller touches, [`RECHECK`] for a shared one.
+    const RECHECK: Option<Duration> = None;
+
     /// Runs `f` on the connection (under the lock, if there is one).
     fn with<R>(&mut self, f: impl FnOnce(&mut Connection) -> R) -> R;
 
@@ -63,6 +73,8 @@ impl Hold for Connection {
 
 /// A connection shared under a lock (`T` holds it beside other state).
 impl<T: AsMut<Connection>> Hold for &Mutex<T> {
+    const RECHECK: Option<Duration> = Some(RECHECK);
+
     fn with<R>(&mut self, f: impl FnOnce(&mut Connection) -> R) -> R {
         f(lock(self).as_mut())
     }
@@ -129,8 +141,8 @@ impl<S: Transport> Wire for S {
 /// the connection is CLOSED the queued bytes are abandoned with
 /// [`Error::Closed`]. A peer that is gone is reported to the core as the
 /// end of input.
-pub(crate) fn flush<W: Transport>(
-    conn: &mut impl Hold,
+pub(crate) fn flush<H: Hold, W: Transport>(
+    conn: &mut H,
     stream: &mut W,
     clock: Clock,
 ) -> Result<(), Error> {
@@ -140,7 +152,7 @@ pub(crate) fn flush<W: Transport>(
         if !pending {
             return Ok(stream.flush()?);
         }
-        stream.set_write_timeout(timeout)?;
+        stream.set_write_timeout(earliest(timeout, H::RECHECK))?;
         match conn.write_some(stream) {
             Ok(()) => {}
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -163,12 +175,15 @@ pub(crate) fn flush<W: Transport>(
     }
 }
 
-/// How long a write may block: until the core's next deadline, or, once
-/// CLOSED (no deadline left), for one close timeout of best effort.
+/// How long a write may block: until the core's next deadline. Once
+/// CLOSED there is none left: what the socket takes at once goes (a close
+/// reply to a peer that is reading), the rest is abandoned, as in the
+/// tokio adapter, so a peer that stops reading holds a thread no longer
+/// than the close timeout after the application closes.
 fn write_timeout(conn: &Connection, now: sockweave::Instant) -> Option<Duration> {
     match conn.poll_timeout() {
         Some(deadline) => Some(deadline - now),
-        None if conn.ready_state() == ReadyState::Closed => Some(conn.config().close_timeout),
+        None if conn.ready_state() == ReadyState::Closed => Some(Duration::ZERO),
         None => None,
     }
 }
@@ -261,13 +276,10 @@ impl Reading {
 
     /// One read, bounded by the core's next deadline, then due timers.
     /// Returns whether anything came (bytes, the end, or a failure).
-    fn read(&mut self, conn: &mut impl Hold, stream: &mut impl Transport) -> Result<bool, Error> {
+    fn read<H: Hold>(&mut self, conn: &mut H, stream: &mut impl Transport) -> Result<bool, Error> {
         let now = self.clock.now();
         let deadline = conn.with(|c| c.poll_timeout()).map(|at| at - now);
-        let timeout = match (deadline, self.max_wait) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let timeout = earliest(earliest(deadline, self.max_wait), H::RECHECK);
         stream.set_read_timeout(timeout)?;
         // No lock is held while blocked here.
         let result = read_into(stream, &mut self.input);
@@ -309,6 +321,14 @@ impl Reading {
 }
 
 #[cfg(feature = "browser")]
+/// The earlier of two optional waits (`None`: unbounded).
+fn earliest(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// Runs the core's timers that are due, for a driver that is not reading
 /// (its application has not taken the events it has).
 pub(crate) fn run_timers(conn: &mut impl Hold, clock: Clock) {

@@ -231,3 +231,62 @@ fn reconnects_after_a_drop_and_stops_when_closed() {
         ]
     );
 }
+
+#[path = "../../../tests/support/raw_server.rs"]
+mod raw_server;
+
+fn accept_key(key: &[u8]) -> [u8; 28] {
+    sockweave_std::sockweave::handshake::accept_key(key)
+}
+
+#[test]
+fn a_server_that_sends_one_byte_at_a_time() {
+    let url = raw_server::raw_server(accept_key, raw_server::trickle);
+    let socket = WebSocket::new(&url, &[]).unwrap();
+    let all = events(&socket);
+    let [
+        BrowserEvent::Open,
+        BrowserEvent::Message(text),
+        BrowserEvent::Message(blob),
+        BrowserEvent::Close(close),
+    ] = &all[..]
+    else {
+        panic!("{all:?}")
+    };
+    assert!(matches!(&text.data, MessageData::Text(t) if t.as_str() == "𝄞é!"));
+    assert!(matches!(&blob.data, MessageData::Blob(b) if b.to_bytes()[..] == [7u8; 300]));
+    assert_eq!(
+        (close.code.0, &close.reason[..], close.was_clean),
+        (1000, "bye", true)
+    );
+}
+
+/// A server that floods pings and never reads: the socket's writes block
+/// on the pongs; `close()` from the application still ends the connection
+/// within the close timeout (the blocked write looks at the new deadline),
+/// and the socket's thread is gone.
+#[test]
+fn a_peer_that_stops_reading_is_dropped_within_the_close_timeout() {
+    let (full, filled) = mpsc::channel();
+    let url = raw_server::raw_server(accept_key, move |stream| {
+        raw_server::ping_flood_never_reading(stream, full)
+    });
+    let mut options = Options::default();
+    options.config.close_timeout = Duration::from_secs(1);
+    let socket = WebSocket::with_options(&url, &[], options).unwrap();
+    assert_eq!(socket.next(), Some(BrowserEvent::Open));
+    filled
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the pongs filled the sockets' buffers");
+    let closing = std::time::Instant::now();
+    socket.close(Some(1000), None).unwrap();
+    let all = events(&socket);
+    let took = closing.elapsed();
+    assert!(
+        matches!(&all[..], [BrowserEvent::Error(_), BrowserEvent::Close(c)] if c.code.0 == 1006 && !c.was_clean),
+        "{all:?}"
+    );
+    assert!(took < Duration::from_secs(3), "closed after {took:?}");
+    socket.wait_closed();
+    assert!(closing.elapsed() < Duration::from_secs(3));
+}

@@ -367,3 +367,61 @@ async fn keepalive_fails_a_silent_peer_after_the_pong_deadline() {
         "the deadline, not the server, ended it"
     );
 }
+
+#[path = "../../../tests/support/raw_server.rs"]
+mod raw_server;
+
+fn accept_key(key: &[u8]) -> [u8; 28] {
+    sockweave_tokio::sockweave::handshake::accept_key(key)
+}
+
+#[tokio::test]
+async fn a_server_that_sends_one_byte_at_a_time() {
+    let url = raw_server::raw_server(accept_key, raw_server::trickle);
+    let mut socket = WebSocket::new(&url, &[]).unwrap();
+    let all = events(&mut socket).await;
+    let [
+        BrowserEvent::Open,
+        BrowserEvent::Message(text),
+        BrowserEvent::Message(blob),
+        BrowserEvent::Close(close),
+    ] = &all[..]
+    else {
+        panic!("{all:?}")
+    };
+    assert!(matches!(&text.data, MessageData::Text(t) if t.as_str() == "𝄞é!"));
+    assert!(matches!(&blob.data, MessageData::Blob(b) if b.to_bytes()[..] == [7u8; 300]));
+    assert_eq!(
+        (close.code.0, &close.reason[..], close.was_clean),
+        (1000, "bye", true)
+    );
+}
+
+/// A server that floods pings and never reads: the task's writes wait on
+/// the pongs; `close()` still ends the connection within the close
+/// timeout, and the task is gone.
+#[tokio::test]
+async fn a_peer_that_stops_reading_is_dropped_within_the_close_timeout() {
+    let (full, filled) = std::sync::mpsc::channel();
+    let url = raw_server::raw_server(accept_key, move |stream| {
+        raw_server::ping_flood_never_reading(stream, full)
+    });
+    let mut options = Options::default();
+    options.config.close_timeout = Duration::from_secs(1);
+    let mut socket = WebSocket::with_options(&url, &[], options).unwrap();
+    assert_eq!(socket.next().await, Some(BrowserEvent::Open));
+    tokio::task::spawn_blocking(move || filled.recv_timeout(Duration::from_secs(20)))
+        .await
+        .unwrap()
+        .expect("the pongs filled the sockets' buffers");
+    let closing = std::time::Instant::now();
+    socket.close(Some(1000), None).unwrap();
+    let all = events(&mut socket).await;
+    assert!(
+        matches!(&all[..], [BrowserEvent::Error(_), BrowserEvent::Close(c)] if c.code.0 == 1006 && !c.was_clean),
+        "{all:?}"
+    );
+    socket.closed().await;
+    let took = closing.elapsed();
+    assert!(took < Duration::from_secs(3), "closed after {took:?}");
+}
