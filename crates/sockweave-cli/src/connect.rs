@@ -3,7 +3,7 @@
 use crate::Outcome;
 use sockweave::handshake::{ClientRequest, HandshakeError};
 use sockweave::{CloseCode, Config, Message};
-use sockweave_tokio::{Error, TlsConnector};
+use sockweave_tokio::{Error, MaybeTls, TlsConnector};
 use std::path::PathBuf;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, BufWriter};
 
@@ -109,7 +109,7 @@ async fn connect(args: Args) -> Outcome {
     };
     let secure = request.secure;
     let timeout = config.handshake_timeout;
-    let opened = match tls.connect(stream, &request.host, secure, timeout).await {
+    let opened = match MaybeTls::connect(&tls, stream, &request.host, secure, timeout).await {
         Ok(stream) => sockweave_tokio::client(stream, &request, config).await,
         Err(e) => Err(e),
     };

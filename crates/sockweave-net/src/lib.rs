@@ -1,12 +1,19 @@
 //! What the sockweave adapters share above the sans-IO core, so each rule
 //! is written once: the error type every adapter returns ([`Error`], with
 //! typed TLS failures), what counts as the peer going away
-//! ([`is_disconnect`]), and, with the `rustls` feature, the rustls
-//! configurations and error mapping ([`tls`]). The core
+//! ([`is_disconnect`]), how `wss://` is secured ([`TlsConnector`]) and,
+//! with the `rustls` feature, the rustls configurations and error mapping
+//! (`tls`). The core
 //! (`sockweave`) stays protocol only: no I/O, no TLS.
 
+#[cfg(feature = "browser")]
+mod browser_options;
+mod connector;
 mod error;
 #[cfg(feature = "rustls")]
 pub mod tls;
 
+#[cfg(feature = "browser")]
+pub use browser_options::BrowserOptions;
+pub use connector::TlsConnector;
 pub use error::{Error, TlsError, TlsErrorKind, is_disconnect};

@@ -320,7 +320,6 @@ impl Reading {
     }
 }
 
-#[cfg(feature = "browser")]
 /// The earlier of two optional waits (`None`: unbounded).
 fn earliest(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
     match (a, b) {
@@ -329,6 +328,7 @@ fn earliest(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
     }
 }
 
+#[cfg(feature = "browser")]
 /// Runs the core's timers that are due, for a driver that is not reading
 /// (its application has not taken the events it has).
 pub(crate) fn run_timers(conn: &mut impl Hold, clock: Clock) {

@@ -3,6 +3,7 @@
 
 use crate::Error;
 use crate::transport::Transport;
+pub use sockweave_net::TlsConnector;
 use std::io::{self, IoSlice, Read, Write};
 use std::time::Duration;
 #[cfg(feature = "rustls")]
@@ -122,40 +123,22 @@ impl<S: Transport> Transport for MaybeTls<S> {
     }
 }
 
-/// How `wss://` connections are secured: the default roots (see
-/// `sockweave_net::tls::client_config`), or a rustls `ClientConfig` of your
-/// own (client certificates, private CAs, ALPN).
-#[derive(Clone, Default)]
-pub struct TlsConnector {
-    #[cfg(feature = "rustls")]
-    config: Option<Arc<rustls::ClientConfig>>,
-}
-
-impl TlsConnector {
-    /// Secures connections with `config`.
-    #[cfg(feature = "rustls")]
-    pub fn rustls(config: Arc<rustls::ClientConfig>) -> Self {
-        Self {
-            config: Some(config),
-        }
-    }
-
-    /// Wraps `stream` for a connection to `host`: plain unless `secure`,
-    /// else after a TLS handshake bounded by `timeout`.
-    pub fn connect<S: Transport>(
-        &self,
+impl<S: Transport> MaybeTls<S> {
+    /// Wraps `stream` for a connection to `host` as `tls` says: plain unless
+    /// `secure`, else after a TLS handshake bounded by `timeout`.
+    pub fn connect(
+        tls: &TlsConnector,
         stream: S,
         host: &str,
         secure: bool,
         timeout: Duration,
-    ) -> Result<MaybeTls<S>, Error> {
+    ) -> Result<Self, Error> {
         if !secure {
             return Ok(MaybeTls::Plain(stream));
         }
         #[cfg(feature = "rustls")]
         {
-            let config = sockweave_net::tls::client_config_or_default(self.config.as_ref())?;
-            let name = sockweave_net::tls::server_name(host)?;
+            let (config, name) = tls.client(host)?;
             let conn =
                 ClientConnection::new(config, name).map_err(sockweave_net::tls::tls_error)?;
             let tls = handshake(StreamOwned::new(conn, stream), timeout)?;
@@ -163,7 +146,7 @@ impl TlsConnector {
         }
         #[cfg(not(feature = "rustls"))]
         {
-            let _ = (host, timeout);
+            let _ = (tls, host, timeout);
             Err(sockweave_net::TlsError::unsupported("sockweave-std").into())
         }
     }

@@ -43,7 +43,8 @@ pub fn connect_with(
     config.validate()?;
     let stream = connect_tcp(&request.host, request.port, config.handshake_timeout)?;
     stream.set_nodelay(true)?;
-    let stream = tls.connect(
+    let stream = MaybeTls::connect(
+        tls,
         stream,
         &request.host,
         request.secure,
@@ -54,7 +55,11 @@ pub fn connect_with(
 
 /// Connects to the first address of `host` that answers within `timeout`
 /// each (name resolution itself is the system's, without a bound).
-fn connect_tcp(host: &str, port: u16, timeout: std::time::Duration) -> io::Result<TcpStream> {
+pub(crate) fn connect_tcp(
+    host: &str,
+    port: u16,
+    timeout: std::time::Duration,
+) -> io::Result<TcpStream> {
     let mut last = io::Error::new(ErrorKind::NotFound, "the host has no address");
     for addr in std::net::ToSocketAddrs::to_socket_addrs(&(host, port))? {
         match TcpStream::connect_timeout(&addr, timeout) {

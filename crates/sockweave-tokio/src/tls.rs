@@ -3,6 +3,7 @@
 //! not know the difference.
 
 use crate::Error;
+pub use sockweave_net::TlsConnector;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -103,50 +104,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MaybeTls<S> {
     }
 }
 
-/// How `wss://` connections are secured: the default roots (see
-/// `sockweave_net::tls::client_config`), or a rustls `ClientConfig` of your
-/// own (client certificates, private CAs, ALPN).
-#[derive(Clone, Default)]
-pub struct TlsConnector {
-    #[cfg(feature = "rustls")]
-    config: Option<Arc<rustls::ClientConfig>>,
-}
-
-impl TlsConnector {
-    /// Secures connections with `config`.
-    #[cfg(feature = "rustls")]
-    pub fn rustls(config: Arc<rustls::ClientConfig>) -> Self {
-        Self {
-            config: Some(config),
-        }
-    }
-
-    /// Wraps `stream` for a connection to `host`: plain unless `secure`,
-    /// else after a TLS handshake bounded by `timeout`.
-    pub async fn connect<S>(
-        &self,
+impl<S: AsyncRead + AsyncWrite + Unpin> MaybeTls<S> {
+    /// Wraps `stream` for a connection to `host` as `tls` says: plain unless
+    /// `secure`, else after a TLS handshake bounded by `timeout`.
+    pub async fn connect(
+        tls: &TlsConnector,
         stream: S,
         host: &str,
         secure: bool,
         timeout: Duration,
-    ) -> Result<MaybeTls<S>, Error>
-    where
-        S: AsyncRead + AsyncWrite + Unpin,
-    {
+    ) -> Result<Self, Error> {
         if !secure {
             return Ok(MaybeTls::Plain(stream));
         }
         #[cfg(feature = "rustls")]
         {
-            let config = sockweave_net::tls::client_config_or_default(self.config.as_ref())?;
-            let name = sockweave_net::tls::server_name(host)?;
+            let (config, name) = tls.client(host)?;
             let connect = tokio_rustls::TlsConnector::from(config).connect(name, stream);
             let tls = within(timeout, connect).await?;
             Ok(MaybeTls::Client(Box::new(tls)))
         }
         #[cfg(not(feature = "rustls"))]
         {
-            let _ = (host, timeout);
+            let _ = (tls, host, timeout);
             Err(sockweave_net::TlsError::unsupported("sockweave-tokio").into())
         }
     }

@@ -65,9 +65,7 @@ pub async fn connect_with(
         .await
         .map_err(|_| io::Error::new(ErrorKind::TimedOut, "TCP connect timed out"))??;
     stream.set_nodelay(true)?;
-    let stream = tls
-        .connect(stream, &request.host, request.secure, timeout)
-        .await?;
+    let stream = MaybeTls::connect(tls, stream, &request.host, request.secure, timeout).await?;
     client(stream, request, config).await
 }
 

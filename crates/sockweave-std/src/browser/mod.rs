@@ -32,45 +32,23 @@ mod reconnecting;
 pub use reconnecting::ReconnectingWebSocket;
 
 use crate::driver::{self, Clock, Next, Reading, lock};
-use crate::tls::{MaybeTls, TlsConnector};
-use sockweave::browser::{self as rules, Inbox, Layer};
+use crate::tls::MaybeTls;
 pub use sockweave::browser::{
     BinaryType, Blob, BrowserEvent, DomException, MessageData, MessageEvent, Reconnect,
     ReconnectEvent,
 };
-use sockweave::{BytesMut, CloseEvent, Config, Connection, Message, ReadyState};
-use std::io::ErrorKind;
-use std::net::{TcpStream, ToSocketAddrs};
+use sockweave::browser::{Inbox, Layer};
+use sockweave::{BytesMut, CloseEvent, Connection, Message, ReadyState};
+use std::net::TcpStream;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// The longest a queued `send` waits for the socket thread to notice it.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(10);
 
-/// What the constructor takes beyond the URL and protocols.
-#[derive(Clone)]
-#[non_exhaustive]
-pub struct Options {
-    /// Limits and timers, including keepalive and the handshake timeout.
-    pub config: Config,
-    /// Extra request headers (`Origin`, `Authorization`, `Cookie`…).
-    pub headers: Vec<(String, String)>,
-    /// How `wss://` is secured.
-    pub tls: TlsConnector,
-    /// How long the TCP connect and TLS handshake may each take.
-    pub connect_timeout: Duration,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            config: rules::default_config(),
-            headers: Vec::new(),
-            tls: TlsConnector::default(),
-            connect_timeout: Duration::from_secs(10),
-        }
-    }
-}
+/// What the constructor takes beyond the URL and protocols (the same as
+/// every adapter's).
+pub use sockweave_net::BrowserOptions as Options;
 
 struct Shared {
     layer: Layer,
@@ -112,14 +90,11 @@ impl WebSocket {
         protocols: &[&str],
         options: Options,
     ) -> Result<Self, DomException> {
-        let mut core_options = rules::Options::default();
-        core_options.config = options.config.clone();
-        core_options.headers = options.headers.clone();
         let clock = Clock::new();
         let (layer, conn) = Layer::new(
             url,
             protocols,
-            core_options,
+            options.rules(),
             |buf: &mut [u8]| rand::fill(buf),
             clock.now(),
         )?;
@@ -317,19 +292,9 @@ fn connect(
     secure: bool,
     options: &Options,
 ) -> Result<MaybeTls<TcpStream>, crate::Error> {
-    let mut last = None;
-    for addr in (host, port).to_socket_addrs()? {
-        match TcpStream::connect_timeout(&addr, options.connect_timeout) {
-            Ok(tcp) => {
-                tcp.set_nodelay(true)?;
-                return options
-                    .tls
-                    .connect(tcp, host, secure, options.connect_timeout);
-            }
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| ErrorKind::NotFound.into()).into())
+    let tcp = crate::websocket::connect_tcp(host, port, options.connect_timeout)?;
+    tcp.set_nodelay(true)?;
+    MaybeTls::connect(&options.tls, tcp, host, secure, options.connect_timeout)
 }
 
 /// The socket thread: connect, then run the driver until the connection

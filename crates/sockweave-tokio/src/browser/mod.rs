@@ -107,44 +107,22 @@ mod reconnecting;
 
 pub use reconnecting::ReconnectingWebSocket;
 
-use crate::tls::{MaybeTls, TlsConnector};
-use sockweave::browser::{self as rules, Inbox, Layer};
+use crate::tls::MaybeTls;
 pub use sockweave::browser::{
     BinaryType, Blob, BrowserEvent, DomException, MessageData, MessageEvent, Reconnect,
     ReconnectEvent,
 };
-use sockweave::{CloseEvent, Config, Connection, Message, ReadyState};
+use sockweave::browser::{Inbox, Layer};
+use sockweave::{CloseEvent, Connection, Message, ReadyState};
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
 use tokio::net::TcpStream;
 
-/// What the constructor takes beyond the URL and protocols.
-#[derive(Clone)]
-#[non_exhaustive]
-pub struct Options {
-    /// Limits and timers, including the opening handshake's timeout.
-    pub config: Config,
-    /// Extra request headers (`Origin`, `Authorization`, `Cookie`…).
-    pub headers: Vec<(String, String)>,
-    /// How `wss://` is secured.
-    pub tls: TlsConnector,
-    /// How long the TCP connect and TLS handshake may take together.
-    pub connect_timeout: Duration,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            config: rules::default_config(),
-            headers: Vec::new(),
-            tls: TlsConnector::default(),
-            connect_timeout: Duration::from_secs(10),
-        }
-    }
-}
+/// What the constructor takes beyond the URL and protocols (the same as
+/// every adapter's).
+pub use sockweave_net::BrowserOptions as Options;
 
 struct Shared {
     layer: Layer,
@@ -197,14 +175,11 @@ impl WebSocket {
         protocols: &[&str],
         options: Options,
     ) -> Result<Self, DomException> {
-        let mut core_options = rules::Options::default();
-        core_options.config = options.config.clone();
-        core_options.headers = options.headers.clone();
         let start = tokio::time::Instant::now();
         let (layer, conn) = Layer::new(
             url,
             protocols,
-            core_options,
+            options.rules(),
             |buf: &mut [u8]| rand::fill(buf),
             sockweave::Instant::ZERO,
         )?;
@@ -399,11 +374,14 @@ async fn drive(shared: Arc<Mutex<Shared>>, options: Options) {
         let request = guard.layer.request();
         (request.host.clone(), request.port, request.secure)
     };
+    // The TCP connect, then the TLS handshake, each within the timeout.
     let connect = async {
-        let tcp = TcpStream::connect((host.as_str(), port)).await?;
-        tcp.set_nodelay(true)?;
         let timeout = options.connect_timeout;
-        options.tls.connect(tcp, &host, secure, timeout).await
+        let tcp = tokio::time::timeout(timeout, TcpStream::connect((host.as_str(), port)))
+            .await
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
+        tcp.set_nodelay(true)?;
+        MaybeTls::connect(&options.tls, tcp, &host, secure, timeout).await
     };
     // close() while connecting fails the connection at once; the connect
     // is abandoned.
@@ -416,10 +394,7 @@ async fn drive(shared: Arc<Mutex<Shared>>, options: Options) {
         Poll::Pending
     });
     let stream = tokio::select! {
-        result = tokio::time::timeout(options.connect_timeout, connect) => match result {
-            Ok(Ok(stream)) => Some(stream),
-            _ => None,
-        },
+        result = connect => result.ok(),
         () = closed_early => None,
     };
     match stream {
