@@ -1,6 +1,8 @@
 //! A WebSocket server that is not sockweave, written by hand on a raw
 //! socket, for tests that need a peer to misbehave on purpose: trickle
-//! bytes, flood, stop reading. Included by path from the adapters' tests.
+//! bytes, flood, stop reading. Included by path from the adapters' tests;
+//! each uses some of it.
+#![allow(dead_code)]
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};

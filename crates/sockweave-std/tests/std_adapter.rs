@@ -250,25 +250,11 @@ fn one_byte_reads_and_writes_on_both_ends() {
 
 #[test]
 fn eof_in_the_middle_of_a_frame_is_an_abnormal_close() {
-    let (listener, url) = listener();
-    let peer = thread::spawn(move || {
-        let (mut stream, _) = listener.accept().unwrap();
-        let mut request = [0u8; 1024];
-        let n = stream.read(&mut request).unwrap();
-        let request = String::from_utf8_lossy(&request[..n]).to_string();
-        let key = request
-            .lines()
-            .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
-            .unwrap()
-            .to_string();
-        let accept = sockweave_std::sockweave::handshake::accept_key(key.as_bytes());
-        let accept = std::str::from_utf8(&accept).unwrap().to_string();
-        write!(stream, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n").unwrap();
+    let url = raw_server::raw_server(accept_key, |mut stream| {
         // Half of a 10-byte text frame, then EOF.
         stream.write_all(b"\x81\x0ahello").unwrap();
     });
     let mut ws = connect(&url).unwrap();
-    peer.join().unwrap();
     match ws.recv() {
         Err(Error::Failed(sockweave_std::sockweave::Error::TransportClosed)) => {}
         other => panic!("expected a dropped connection, got {other:?}"),
@@ -413,4 +399,11 @@ fn a_config_that_cannot_work_is_a_typed_error() {
         Err(Error::Config(e)) => assert_eq!(e.field, "max_headers"),
         other => panic!("{:?}", other.err()),
     }
+}
+
+#[path = "../../../tests/support/raw_server.rs"]
+mod raw_server;
+
+fn accept_key(key: &[u8]) -> [u8; 28] {
+    sockweave_std::sockweave::handshake::accept_key(key)
 }

@@ -480,3 +480,26 @@ async fn split_halves_never_lose_a_wake_up() {
     assert_eq!(peer.await.unwrap(), 256 << 10);
     reader.await.unwrap();
 }
+
+#[path = "../../../tests/support/raw_server.rs"]
+mod raw_server;
+
+fn accept_key(key: &[u8]) -> [u8; 28] {
+    sockweave_tokio::sockweave::handshake::accept_key(key)
+}
+
+#[tokio::test]
+async fn eof_in_the_middle_of_a_frame_is_an_abnormal_close() {
+    let url = raw_server::raw_server(accept_key, |mut stream| {
+        // Half of a 10-byte text frame, then EOF.
+        std::io::Write::write_all(&mut stream, b"\x81\x0ahello").unwrap();
+    });
+    let mut ws = connect(&url).await.unwrap();
+    match ws.recv().await {
+        Err(sockweave_tokio::Error::Failed(sockweave_tokio::sockweave::Error::TransportClosed)) => {
+        }
+        other => panic!("expected a dropped connection, got {other:?}"),
+    }
+    let close = ws.close_event().unwrap();
+    assert_eq!((close.code, close.was_clean), (CloseCode::ABNORMAL, false));
+}
