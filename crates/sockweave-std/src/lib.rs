@@ -44,13 +44,25 @@
 //! the timers allow (by default: a ping after 30 s, 30 s for an answer,
 //! 5 s for the close); the blocked call then returns [`Error::Closed`].
 //!
+//! ## One driver
+//!
+//! Everything that moves bytes is one driver (decoded events first, then
+//! the queued writes, then one read, each bounded by the core's next
+//! deadline), run by [`WebSocket`] on a connection it owns, by the split
+//! halves and by the browser-style socket's thread on a connection shared
+//! under a lock. A shared connection's blocked read or write looks at the
+//! deadlines again every 100 ms, so a `close` from another thread times
+//! out on time. Once the connection is CLOSED, the last write takes what
+//! the socket takes at once and the rest is abandoned.
+//!
 //! ## Two threads
 //!
 //! [`WebSocket::split`] gives a [`Reader`] and a [`Writer`] for a
 //! `TcpStream`, usable from two threads at once. The connection state is
 //! shared under a mutex held only to move bytes in or out, never during a
-//! blocking read; the halves keep the connection's clock. A TLS
-//! connection cannot be split (see [`WebSocket::split`]).
+//! blocking read or write; the halves keep the connection's clock, bytes
+//! already read and how it ended. A TLS connection cannot be split (see
+//! [`WebSocket::split`]).
 //!
 //! ## wss://
 //!

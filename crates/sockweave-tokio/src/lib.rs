@@ -28,6 +28,16 @@
 //! # }
 //! ```
 //!
+//! ## One driver
+//!
+//! Everything that moves bytes is [`WebSocket`]'s poll loop
+//! (`poll_next_event`: decoded events first, then the queued writes, the
+//! core's timer, one read; `poll_write_out` for writes, racing the timer).
+//! The split halves poll it under a mutex, and the browser-style socket's
+//! task polls it under the lock its calls take, with the WHATWG rules of
+//! `sockweave::browser::Layer` between the events and the application: one
+//! loop, so every bound below holds for every way of using the adapter.
+//!
 //! ## When bytes move, and backpressure
 //!
 //! `send` returns once the frame has been written to the stream (the core's
