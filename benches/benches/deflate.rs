@@ -4,6 +4,8 @@
 //! application bytes, for each preset, beside the same echo uncompressed.
 //! Messages cycle through 16 different ones (same keys, other values), so
 //! context takeover helps as much as it does on real feeds, not more.
+// criterion_group! makes public functions that cannot carry docs.
+#![allow(missing_docs)]
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use sockweave::deflate::DeflateConfig;

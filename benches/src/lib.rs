@@ -56,6 +56,7 @@ fn fix_utf8_end(mut payload: Vec<u8>) -> Vec<u8> {
 
 /// A stream that reads from a buffer and discards writes: what a socket
 /// looks like to tungstenite when the bytes are already there.
+#[derive(Debug)]
 pub struct MemStream {
     data: Vec<u8>,
     at: usize,

@@ -40,7 +40,7 @@ fn tls_kind(result: Result<impl Sized, Error>) -> TlsErrorKind {
 
 /// A std TLS echo server for one connection; returns what its TLS
 /// handshake gave.
-fn std_server(setup: &Setup) -> (String, thread::JoinHandle<Result<(), sockweave_std::Error>>) {
+fn std_server(setup: &Setup) -> (String, thread::JoinHandle<Result<(), Error>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let acceptor = sockweave_std::TlsAcceptor::new(setup.server.clone());
@@ -151,7 +151,7 @@ fn std_tls_cannot_be_split_but_plain_can() {
     let ws = std_connect(&url, &setup.certs.ca_pem).unwrap();
     let (stream, conn, input) = ws.into_parts();
     let ws: StdTls = sockweave_std::WebSocket::from_parts(stream, conn, input);
-    let error = ws.split().err().expect("a TLS stream cannot be split");
+    let error = ws.split().expect_err("a TLS stream cannot be split");
     assert_eq!(error.kind(), std::io::ErrorKind::Unsupported);
 }
 

@@ -5,6 +5,7 @@ use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use std::path::{Path, PathBuf};
 
 /// A CA certificate and a server certificate (with its key) signed by it.
+#[derive(Debug)]
 pub struct TestCerts {
     /// The CA certificate, PEM: what clients trust.
     pub ca_pem: String,

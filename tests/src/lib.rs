@@ -22,6 +22,7 @@ pub fn counter_entropy() -> impl FnMut(&mut [u8]) + Send + 'static {
 }
 
 /// One end of a [`Pair`]: a connection, its read buffer, and its events.
+#[derive(Debug)]
 pub struct End {
     /// The connection.
     pub conn: Connection,
@@ -54,6 +55,7 @@ impl End {
 }
 
 /// A client and a server core joined by an in-memory link.
+#[derive(Debug)]
 pub struct Pair {
     /// The client.
     pub client: End,

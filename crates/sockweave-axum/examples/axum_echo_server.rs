@@ -64,7 +64,7 @@ async fn echo_route(upgrade: WebSocketUpgrade, options: Arc<Options>) -> Respons
     config.idle_timeout = options.idle_timeout;
     #[cfg(feature = "deflate")]
     if options.deflate {
-        config.deflate = Some(sockweave_axum::sockweave::deflate::DeflateConfig::default());
+        config.deflate = Some(sockweave::deflate::DeflateConfig::default());
     }
     let request = upgrade.request();
     eprintln!(

@@ -26,7 +26,7 @@ fn run(
     // `--deflate`: offer or accept permessage-deflate.
     config.deflate = std::env::args()
         .any(|a| a == "--deflate")
-        .then(sockweave_mio::sockweave::deflate::DeflateConfig::default);
+        .then(sockweave::deflate::DeflateConfig::default);
     let mut ws = WebSocket::client(stream, &request, config).map_err(std::io::Error::other)?;
     ws.register(poll.registry(), Token(0))?;
     let mut events = Events::with_capacity(16);

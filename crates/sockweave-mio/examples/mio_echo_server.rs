@@ -62,7 +62,7 @@ fn serve<S: Read + Write + Source>(
     // `--deflate`: offer or accept permessage-deflate.
     config.deflate = std::env::args()
         .any(|a| a == "--deflate")
-        .then(sockweave_mio::sockweave::deflate::DeflateConfig::default);
+        .then(sockweave::deflate::DeflateConfig::default);
     let mut conns: Vec<Option<Peer<S>>> = Vec::new();
     let mut free: Vec<usize> = Vec::new();
     // Deadlines: one entry per connection at most (`Peer::armed`), for the
@@ -106,7 +106,7 @@ fn serve<S: Read + Write + Source>(
                             peer.arm(&mut timers, slot);
                             conns[slot] = Some(peer);
                         }
-                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                         Err(e) => return Err(e),
                     }
                 }

@@ -162,3 +162,9 @@ impl<S: Read + Write + Source> Source for TlsStream<S> {
         self.sock.deregister(registry)
     }
 }
+
+impl<S: Read + Write> std::fmt::Debug for TlsStream<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsStream").finish_non_exhaustive()
+    }
+}

@@ -355,3 +355,11 @@ impl<S: Read + Write + Source> WebSocket<S> {
         registry.deregister(&mut self.stream)
     }
 }
+
+impl<S> std::fmt::Debug for WebSocket<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebSocket")
+            .field("connection", &self.conn)
+            .finish_non_exhaustive()
+    }
+}

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 /// What the browser-style constructor takes beyond the URL and protocols
 /// (each adapter's `browser::Options`).
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct BrowserOptions {
     /// Limits and timers, including keepalive and the handshake timeout

@@ -14,7 +14,7 @@ fn open(url: &str) -> Result<sockweave_std::WebSocket<TcpStream>, sockweave_std:
     // `--deflate`: offer or accept permessage-deflate.
     config.deflate = std::env::args()
         .any(|a| a == "--deflate")
-        .then(sockweave_std::sockweave::deflate::DeflateConfig::default);
+        .then(sockweave::deflate::DeflateConfig::default);
     client(stream, &request, config)
 }
 

@@ -21,7 +21,7 @@ fn main() -> std::io::Result<()> {
             // `--deflate`: offer or accept permessage-deflate.
             config.deflate = std::env::args()
                 .any(|a| a == "--deflate")
-                .then(sockweave_std::sockweave::deflate::DeflateConfig::default);
+                .then(sockweave::deflate::DeflateConfig::default);
             let mut ws = match accept_with(stream, ServerPolicy::default(), config) {
                 Ok(ws) => ws,
                 Err(e) => return eprintln!("handshake: {e}"),

@@ -191,3 +191,19 @@ impl Writer {
         lock(&self.shared).conn.buffered_amount()
     }
 }
+
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reader")
+            .field("ready_state", &lock(&self.shared).conn.ready_state())
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("ready_state", &lock(&self.shared).conn.ready_state())
+            .finish_non_exhaustive()
+    }
+}

@@ -214,3 +214,24 @@ where
     }
     Ok(tls)
 }
+
+#[cfg(feature = "rustls")]
+impl std::fmt::Debug for TlsAcceptor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsAcceptor")
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Read + Write> std::fmt::Debug for MaybeTls<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Plain(_) => "MaybeTls::Plain",
+            #[cfg(feature = "rustls")]
+            Self::Client(_) => "MaybeTls::Client",
+            #[cfg(feature = "rustls")]
+            Self::Server(_) => "MaybeTls::Server",
+        })
+    }
+}

@@ -269,3 +269,11 @@ impl<S: Transport> WebSocket<S> {
         (self.stream, self.conn, self.reading.input)
     }
 }
+
+impl<S> std::fmt::Debug for WebSocket<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebSocket")
+            .field("connection", &self.conn)
+            .finish_non_exhaustive()
+    }
+}

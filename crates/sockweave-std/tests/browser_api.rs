@@ -236,7 +236,7 @@ fn reconnects_after_a_drop_and_stops_when_closed() {
 mod raw_server;
 
 fn accept_key(key: &[u8]) -> [u8; 28] {
-    sockweave_std::sockweave::handshake::accept_key(key)
+    sockweave::handshake::accept_key(key)
 }
 
 #[test]

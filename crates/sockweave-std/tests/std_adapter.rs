@@ -256,7 +256,7 @@ fn eof_in_the_middle_of_a_frame_is_an_abnormal_close() {
     });
     let mut ws = connect(&url).unwrap();
     match ws.recv() {
-        Err(Error::Failed(sockweave_std::sockweave::Error::TransportClosed)) => {}
+        Err(Error::Failed(sockweave::Error::TransportClosed)) => {}
         other => panic!("expected a dropped connection, got {other:?}"),
     }
     let close = ws.close_event().unwrap();
@@ -288,7 +288,7 @@ fn a_peer_that_stops_reading_cannot_hold_a_sender() {
     let (stream, _) = listener.accept().unwrap();
     stream.set_nodelay(true).unwrap();
     let mut config = Config::default();
-    config.keepalive = Some(sockweave_std::sockweave::Keepalive {
+    config.keepalive = Some(sockweave::Keepalive {
         interval: Duration::from_millis(300),
         timeout: Duration::from_millis(300),
     });
@@ -331,7 +331,7 @@ fn split_keeps_the_connections_clock() {
         }
     });
     let mut config = Config::default();
-    config.keepalive = Some(sockweave_std::sockweave::Keepalive {
+    config.keepalive = Some(sockweave::Keepalive {
         interval: Duration::from_millis(400),
         timeout: Duration::from_secs(5),
     });
@@ -395,7 +395,7 @@ fn a_config_that_cannot_work_is_a_typed_error() {
     let mut config = Config::default();
     config.max_headers = usize::MAX;
     let request = ClientRequest::new(&url).unwrap();
-    match sockweave_std::client(stream, &request, config) {
+    match client(stream, &request, config) {
         Err(Error::Config(e)) => assert_eq!(e.field, "max_headers"),
         other => panic!("{:?}", other.err()),
     }
@@ -405,5 +405,5 @@ fn a_config_that_cannot_work_is_a_typed_error() {
 mod raw_server;
 
 fn accept_key(key: &[u8]) -> [u8; 28] {
-    sockweave_std::sockweave::handshake::accept_key(key)
+    sockweave::handshake::accept_key(key)
 }

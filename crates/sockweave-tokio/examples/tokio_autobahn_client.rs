@@ -15,7 +15,7 @@ async fn open(url: &str) -> Result<WebSocket<TcpStream>, Error> {
     // `--deflate`: offer or accept permessage-deflate.
     config.deflate = std::env::args()
         .any(|a| a == "--deflate")
-        .then(sockweave_tokio::sockweave::deflate::DeflateConfig::default);
+        .then(sockweave::deflate::DeflateConfig::default);
     client(stream, &request, config).await
 }
 

@@ -599,3 +599,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocket<S> {
         this.poll_write_out(cx)
     }
 }
+
+impl<S> std::fmt::Debug for WebSocket<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebSocket")
+            .field("connection", &self.conn)
+            .finish_non_exhaustive()
+    }
+}

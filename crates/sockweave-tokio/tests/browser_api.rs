@@ -342,7 +342,7 @@ async fn keepalive_fails_a_silent_peer_after_the_pong_deadline() {
         drop(ws);
     });
     let mut options = Options::default();
-    options.config.keepalive = Some(sockweave_tokio::sockweave::Keepalive {
+    options.config.keepalive = Some(sockweave::Keepalive {
         interval: Duration::from_millis(50),
         timeout: Duration::from_millis(100),
     });
@@ -354,8 +354,8 @@ async fn keepalive_fails_a_silent_peer_after_the_pong_deadline() {
             &all[..],
             [
                 BrowserEvent::Open,
-                BrowserEvent::Error(Some(sockweave_tokio::sockweave::Error::Timeout(
-                    sockweave_tokio::sockweave::Timeout::Pong
+                BrowserEvent::Error(Some(sockweave::Error::Timeout(
+                    sockweave::Timeout::Pong
                 ))),
                 BrowserEvent::Close(c)
             ] if c.code.0 == 1006 && !c.was_clean
@@ -372,7 +372,7 @@ async fn keepalive_fails_a_silent_peer_after_the_pong_deadline() {
 mod raw_server;
 
 fn accept_key(key: &[u8]) -> [u8; 28] {
-    sockweave_tokio::sockweave::handshake::accept_key(key)
+    sockweave::handshake::accept_key(key)
 }
 
 #[tokio::test]

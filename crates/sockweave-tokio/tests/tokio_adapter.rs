@@ -411,7 +411,7 @@ async fn a_peer_that_stops_reading_cannot_hold_a_sender() {
         drop(ws);
     });
     let mut config = Config::default();
-    config.keepalive = Some(sockweave_tokio::sockweave::Keepalive {
+    config.keepalive = Some(sockweave::Keepalive {
         interval: Duration::from_millis(200),
         timeout: Duration::from_millis(200),
     });
@@ -464,7 +464,7 @@ async fn split_halves_never_lose_a_wake_up() {
         }
         got
     });
-    let ws = sockweave_tokio::accept(b).await.unwrap();
+    let ws = accept(b).await.unwrap();
     let (mut read, mut write) = ws.split();
     let reader = tokio::spawn(async move { while let Ok(Some(_)) = read.recv().await {} });
     let sent = tokio::time::timeout(Duration::from_secs(5), async {
@@ -485,7 +485,7 @@ async fn split_halves_never_lose_a_wake_up() {
 mod raw_server;
 
 fn accept_key(key: &[u8]) -> [u8; 28] {
-    sockweave_tokio::sockweave::handshake::accept_key(key)
+    sockweave::handshake::accept_key(key)
 }
 
 #[tokio::test]
@@ -496,8 +496,7 @@ async fn eof_in_the_middle_of_a_frame_is_an_abnormal_close() {
     });
     let mut ws = connect(&url).await.unwrap();
     match ws.recv().await {
-        Err(sockweave_tokio::Error::Failed(sockweave_tokio::sockweave::Error::TransportClosed)) => {
-        }
+        Err(sockweave_tokio::Error::Failed(sockweave::Error::TransportClosed)) => {}
         other => panic!("expected a dropped connection, got {other:?}"),
     }
     let close = ws.close_event().unwrap();

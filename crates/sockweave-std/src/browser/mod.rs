@@ -354,3 +354,12 @@ fn drive(inner: &Inner, options: &Options) {
     drop(shared);
     inner.changed.notify_all();
 }
+
+impl std::fmt::Debug for WebSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebSocket")
+            .field("url", &self.url())
+            .field("ready_state", &self.ready_state())
+            .finish_non_exhaustive()
+    }
+}

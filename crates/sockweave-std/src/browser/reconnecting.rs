@@ -84,3 +84,12 @@ impl Iterator for ReconnectingWebSocket {
         }
     }
 }
+
+impl std::fmt::Debug for ReconnectingWebSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReconnectingWebSocket")
+            .field("url", &self.url)
+            .field("current", &self.current)
+            .finish_non_exhaustive()
+    }
+}

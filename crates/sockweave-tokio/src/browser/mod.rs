@@ -481,3 +481,12 @@ fn wake(waker: &mut Option<Waker>) {
         waker.wake();
     }
 }
+
+impl std::fmt::Debug for WebSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebSocket")
+            .field("url", &self.url())
+            .field("ready_state", &self.ready_state())
+            .finish_non_exhaustive()
+    }
+}

@@ -221,3 +221,14 @@ fn size(event: &BrowserEvent) -> usize {
         _ => 0,
     }
 }
+
+impl core::fmt::Debug for Handler {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self.0 {
+            Slot::Open(_) => "Handler(onopen)",
+            Slot::Message(_) => "Handler(onmessage)",
+            Slot::Error(_) => "Handler(onerror)",
+            Slot::Close(_) => "Handler(onclose)",
+        })
+    }
+}
