@@ -11,12 +11,15 @@ use sockweave::{Config, Connection, Instant, ServerPolicy};
 
 mod common;
 
-const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+const REQUEST: &[u8] =
+    b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
 Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
 Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n";
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&chunk, frames)) = data.split_first() else { return };
+    let Some((&chunk, frames)) = data.split_first() else {
+        return;
+    };
     let mut config = Config::default();
     config.max_message_len = 1 << 16;
     config.max_frame_len = 1 << 16;

@@ -9,10 +9,16 @@ use sockweave::deflate::{Compression, Deflater, Inflater};
 const MAX: u64 = 1 << 20;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&control, rest)) = data.split_first() else { return };
+    let Some((&control, rest)) = data.split_first() else {
+        return;
+    };
     let bits = 9 + (control % 7);
     let no_takeover = control & 0x80 != 0;
-    let cut = if rest.is_empty() { 0 } else { usize::from(control) % rest.len() };
+    let cut = if rest.is_empty() {
+        0
+    } else {
+        usize::from(control) % rest.len()
+    };
 
     let mut inflater = Inflater::new(bits, no_takeover, false);
     let mut out = Vec::new();
@@ -27,6 +33,8 @@ fuzz_target!(|data: &[u8]| {
     deflater.compress(&rest[cut..], true, &mut compressed);
     let mut inflater = Inflater::new(bits, no_takeover, false);
     let mut back = Vec::new();
-    inflater.inflate(&compressed, true, MAX, &mut back).expect("our own output inflates");
+    inflater
+        .inflate(&compressed, true, MAX, &mut back)
+        .expect("our own output inflates");
     assert_eq!(back, rest);
 });

@@ -7,7 +7,9 @@ use libfuzzer_sys::fuzz_target;
 use sockweave::deflate::{DeflateConfig, accept_offer, check_response};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(header) = std::str::from_utf8(data) else { return };
+    let Ok(header) = std::str::from_utf8(data) else {
+        return;
+    };
     let config = DeflateConfig::default();
     let _ = check_response(header, &config);
     if let Some((response, agreed)) = accept_offer(header.split(','), &config) {

@@ -11,7 +11,9 @@ use sockweave::handshake::{Header, HttpVersion, Reject, Request, RequestHead};
 use sockweave::{Config, Connection, Instant, ServerPolicy};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, rest)) = data.split_first() else { return };
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
     let version = match selector & 3 {
         0 => HttpVersion::Http10,
         1 => HttpVersion::Http11,
@@ -27,7 +29,11 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(rest);
     let mut lines = text.split('\n');
     let protocol = lines.next().filter(|p| !p.is_empty());
-    let authority = if selector & 0x10 != 0 { Some("example.com") } else { None };
+    let authority = if selector & 0x10 != 0 {
+        Some("example.com")
+    } else {
+        None
+    };
     let headers: Vec<Header> = lines
         .filter_map(|line| line.split_once(':'))
         .map(|(name, value)| Header {
@@ -55,19 +61,27 @@ fuzz_target!(|data: &[u8]| {
                 Ok(accept) => {
                     let mut config = Config::default();
                     config.deflate = Some(DeflateConfig::default());
-                    let (conn, head) = Connection::upgraded(&request, accept, config, Instant::ZERO)
-                        .expect("the policy's own answer can be written");
+                    let (conn, head) =
+                        Connection::upgraded(&request, accept, config, Instant::ZERO)
+                            .expect("the policy's own answer can be written");
                     assert_eq!(head.status == 101, version == HttpVersion::Http11);
-                    assert!(conn.protocol().is_none_or(|p| request.protocols.iter().any(|o| o == p)));
+                    assert!(
+                        conn.protocol()
+                            .is_none_or(|p| request.protocols.iter().any(|o| o == p))
+                    );
                 }
                 Err(e) => {
-                    Reject::for_version(&e, version).to_bytes().expect("a refusal can be written");
+                    Reject::for_version(&e, version)
+                        .to_bytes()
+                        .expect("a refusal can be written");
                 }
             }
         }
         Err(e) => {
             assert!(e.http_status().is_some());
-            Reject::for_version(&e, version).to_bytes().expect("a refusal can be written");
+            Reject::for_version(&e, version)
+                .to_bytes()
+                .expect("a refusal can be written");
         }
     }
 });

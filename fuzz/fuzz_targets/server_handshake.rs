@@ -7,7 +7,9 @@ use sockweave::handshake::{Reject, ServerHandshake};
 use sockweave::{BytesMut, Config};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&chunk, data)) = data.split_first() else { return };
+    let Some((&chunk, data)) = data.split_first() else {
+        return;
+    };
     let chunk = usize::from(chunk).max(1);
     let mut handshake = ServerHandshake::new(&Config::default());
     let mut input = BytesMut::new();
@@ -16,12 +18,16 @@ fuzz_target!(|data: &[u8]| {
         match handshake.receive(&mut input) {
             Ok(None) => {}
             Ok(Some(request)) => {
-                request.accept(&Default::default()).expect("a parsed request can be answered");
+                request
+                    .accept(&Default::default())
+                    .expect("a parsed request can be answered");
                 return;
             }
             Err(e) => {
                 assert!(e.http_status().is_some());
-                Reject::from(&e).to_bytes().expect("every refusal can be written");
+                Reject::from(&e)
+                    .to_bytes()
+                    .expect("every refusal can be written");
                 return;
             }
         }

@@ -6,7 +6,9 @@ use libfuzzer_sys::fuzz_target;
 use sockweave::utf8::Validator;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&chunk, data)) = data.split_first() else { return };
+    let Some((&chunk, data)) = data.split_first() else {
+        return;
+    };
     let chunk = usize::from(chunk % 8).max(1);
     let mut validator = Validator::new();
     let mut ok = true;
@@ -23,6 +25,9 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(ok, expected.is_ok());
     // Fail fast: the failure comes with the piece holding the first bad byte.
     if let (Some(at), Err(e)) = (failed_at, expected) {
-        assert!(e.valid_up_to() + 3 >= at && e.valid_up_to() < at + chunk, "failed too late or too early");
+        assert!(
+            e.valid_up_to() + 3 >= at && e.valid_up_to() < at + chunk,
+            "failed too late or too early"
+        );
     }
 });

@@ -6,7 +6,9 @@ use std::time::Duration;
 /// Feeds `data` (first byte: chunk size) into `conn`, echoing messages,
 /// then ends the transport and lets every timer fire.
 pub fn drive(mut conn: Connection, data: &[u8]) {
-    let Some((&chunk, data)) = data.split_first() else { return };
+    let Some((&chunk, data)) = data.split_first() else {
+        return;
+    };
     let chunk = usize::from(chunk).max(1);
     let mut input = BytesMut::new();
     let mut out = Vec::new();
@@ -35,7 +37,10 @@ pub fn drive(mut conn: Connection, data: &[u8]) {
             conn.receive(&mut input, now);
             step(&mut conn, &mut closed);
         }
-        assert!(input.len() <= (1 << 16) + 14 + piece.len() + 16 * 1024, "input held beyond limits");
+        assert!(
+            input.len() <= (1 << 16) + 14 + piece.len() + 16 * 1024,
+            "input held beyond limits"
+        );
         now = now + Duration::from_millis(100);
     }
     conn.receive_eof(now);
