@@ -45,6 +45,8 @@
 //!
 //! [axum]: https://docs.rs/axum
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 use axum::body::Body;
 use axum::extract::FromRequestParts;
 use axum::handler::Handler;

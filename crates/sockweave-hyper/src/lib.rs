@@ -63,6 +63,8 @@
 //!
 //! [hyper]: https://docs.rs/hyper
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod client;
 mod server;
 mod translate;

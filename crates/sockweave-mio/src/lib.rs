@@ -73,6 +73,8 @@
 //! records the socket did not take keep WRITABLE in [`WebSocket::interest`]
 //! until they are out. See the `mio_echo_server` example and docs/tls.md.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 #[cfg(feature = "rustls")]
 mod tls;
 mod websocket;

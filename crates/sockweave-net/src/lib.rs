@@ -6,6 +6,8 @@
 //! (`tls`). The core
 //! (`sockweave`) stays protocol only: no I/O, no TLS.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 #[cfg(feature = "browser")]
 mod browser_options;
 mod connector;

@@ -80,6 +80,8 @@
 //! reason)`, `ready_state`, `buffered_amount`, and open / message / error /
 //! close events. See docs/browser.md.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 #[cfg(feature = "browser")]
 pub mod browser;
 mod driver;
