@@ -11,6 +11,11 @@
 //!   so both count as a 1002 failure.
 //! - a close frame whose reason is not UTF-8: tungstenite reports an
 //!   `Utf8` error (1007 class); sockweave fails with 1007 too.
+//! - a frame that declares more than the frame limit and also breaks a
+//!   header rule (unmasked, a control frame over 125 bytes…): sockweave
+//!   names the rule (1002), tungstenite the size (1009).
+//! - a control frame whose length takes the 16- or 64-bit form:
+//!   sockweave fails (1002), tungstenite reads on.
 //! - close code 1014 (Bad Gateway, in IANA's registry): sockweave takes
 //!   it; tungstenite answers 1002.
 //! - a close frame with both a code that may not be sent and a reason that
@@ -28,7 +33,6 @@
 use libfuzzer_sys::fuzz_target;
 use sockweave::{BytesMut, Config, Connection, Event, Instant, Message};
 use std::io::{self, Read, Write};
-use tungstenite::protocol::frame::coding::CloseCode as TCode;
 use tungstenite::protocol::{Role, WebSocketConfig};
 
 /// The largest frame and message either server accepts.
@@ -57,6 +61,20 @@ fuzz_target!(|data: &[u8]| {
     if std::env::var_os("SHOW").is_some() {
         eprintln!("sockweave {ours:?}\ntungstenite {theirs:?}");
     }
+    if let Some(cut) = extended_control_length(data) {
+        // sockweave refuses a control frame whose length takes the 16- or
+        // 64-bit form (a control payload fits in 7 bits, and §5.2 wants
+        // the minimal form); tungstenite reads the length and goes on.
+        // Up to that frame both must agree, and sockweave fail there.
+        let before = tungstenite_server(&data[..cut]);
+        if ours.end == End::Failed(1002)
+            && before.end == End::Eof
+            && ours.messages == before.messages
+            && sockweave_server(&data[..cut]) == before
+        {
+            return;
+        }
+    }
     if ours.messages == theirs.messages
         && matches!((&ours.end, &theirs.end), (End::Failed(_), End::Eof))
     {
@@ -79,6 +97,13 @@ fuzz_target!(|data: &[u8]| {
         && ours.end == End::Failed(1002)
         && theirs.end == End::Failed(1007)
         && close_with_two_faults(data)
+    {
+        return;
+    }
+    if ours.messages == theirs.messages
+        && ours.end == End::Failed(1002)
+        && theirs.end == End::Failed(1009)
+        && too_big_with_a_header_fault(data)
     {
         return;
     }
@@ -146,6 +171,77 @@ fn frames(data: &[u8]) -> Vec<Frame> {
             end: at,
         });
     }
+}
+
+/// Whether the first frame that declares more than [`LIMIT`] bytes also
+/// breaks a header rule (unmasked, reserved bits or opcode, a control
+/// frame over 125 bytes or fragmented): two faults, and sockweave names
+/// the rule (1002), tungstenite the size (1009).
+fn too_big_with_a_header_fault(data: &[u8]) -> bool {
+    let mut at = 0;
+    loop {
+        let rest = &data[at..];
+        let [first, second, ..] = *rest else {
+            return false;
+        };
+        let (ext, len) = match second & 0x7f {
+            126 if rest.len() >= 4 => (2, u64::from(u16::from_be_bytes([rest[2], rest[3]]))),
+            127 if rest.len() >= 10 => (8, u64::from_be_bytes(rest[2..10].try_into().unwrap())),
+            126 | 127 => return false,
+            n => (0, u64::from(n)),
+        };
+        let opcode = first & 0x0f;
+        if len > LIMIT as u64 {
+            let control = opcode >= 8;
+            return second & 0x80 == 0
+                || len >> 63 == 1
+                || first & 0x70 != 0
+                || matches!(opcode, 3..=7 | 11..=15)
+                || (control && (len > 125 || first & 0x80 == 0));
+        }
+        let key_len = if second & 0x80 != 0 { 4 } else { 0 };
+        at += 2 + ext + key_len + len as usize;
+        if at > data.len() {
+            return false;
+        }
+    }
+}
+
+/// Where the first control frame that gives its length in the 16- or
+/// 64-bit form starts, walking the frames from the start.
+fn extended_control_length(data: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    loop {
+        let rest = &data[at..];
+        let [first, second, ..] = *rest else {
+            return None;
+        };
+        let short = second & 0x7f;
+        if first & 0x08 != 0 && short >= 126 {
+            return Some(at);
+        }
+        let (ext, len) = match short {
+            126 if rest.len() >= 4 => (2, u64::from(u16::from_be_bytes([rest[2], rest[3]]))),
+            127 if rest.len() >= 10 => (8, u64::from_be_bytes(rest[2..10].try_into().unwrap())),
+            126 | 127 => return None,
+            n => (0, u64::from(n)),
+        };
+        let key_len = if second & 0x80 != 0 { 4 } else { 0 };
+        let end = (2 + ext + key_len as u64).checked_add(len)?;
+        if end > rest.len() as u64 {
+            return None;
+        }
+        at += end as usize;
+    }
+}
+
+/// The code of the first close frame, if it has one.
+fn peer_close_code(data: &[u8]) -> Option<u16> {
+    let close = frames(data).into_iter().find(|f| f.opcode == 8)?;
+    let [high, low, ..] = close.payload[..] else {
+        return None;
+    };
+    Some(u16::from_be_bytes([high, low]))
 }
 
 /// Whether the first close frame carries a code that may not be sent and
@@ -259,7 +355,8 @@ fn tungstenite_server(data: &[u8]) -> Outcome {
         };
         let end = match (error, closed) {
             (tungstenite::Error::ConnectionClosed, Some(code)) => match code {
-                Some(code) if code == u16::from(TCode::Protocol) => End::Failed(1002),
+                // Its answer to a code that may not be sent.
+                Some(1002) if peer_close_code(data) != Some(1002) => End::Failed(1002),
                 code => End::Closed(code),
             },
             (
