@@ -87,6 +87,11 @@ impl Validator {
     }
 }
 
+/// Checks that `input` is UTF-8, whole.
+pub(crate) fn check(input: &[u8]) -> Result<(), Utf8Error> {
+    from_utf8(input).map_err(|_| Utf8Error)
+}
+
 fn from_utf8(input: &[u8]) -> Result<(), simdutf8::compat::Utf8Error> {
     simdutf8::compat::from_utf8(input).map(|_| ())
 }
@@ -136,7 +141,10 @@ impl Text {
     pub fn as_str(&self) -> &str {
         // SAFETY: every constructor of `Text` either validates its bytes or
         // receives bytes that passed `Validator` completely, and `Text` never
-        // exposes its bytes mutably. This is the one `unsafe` outside
+        // exposes its bytes mutably. The core builds a `Text` only from
+        // bytes it checked within one call or holds itself: a text frame
+        // left in the caller's buffer across calls is checked again whole
+        // when it completes (the caller may have changed the buffer). This is the one `unsafe` outside
         // `mask`: the alternative, validating again on every access, would
         // make reading a text message cost as much as receiving it.
         #[allow(unsafe_code)]

@@ -149,6 +149,16 @@ impl Reader {
                 if have < len {
                     return Ok(None);
                 }
+                if done > 0 && header.opcode == OpCode::Text {
+                    // The front of this payload was checked in an earlier
+                    // call, in whatever buffer the caller passed then; the
+                    // caller could have passed another one (or changed it)
+                    // since. A `Text` must hold UTF-8 whatever the caller
+                    // does, so a text frame that spanned calls is checked
+                    // again whole (frames that arrive in one call, the
+                    // common case, are not).
+                    crate::utf8::check(&input[..len]).map_err(invalid)?;
+                }
                 self.frame = None;
                 let payload = input.split_to(len).freeze();
                 if !header.opcode.is_control() {

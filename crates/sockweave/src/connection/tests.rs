@@ -181,6 +181,31 @@ fn invalid_utf8_fails_fast_mid_frame() {
     assert_fails_with(&client_frame(OpCode::Text, false, b"\xed\xa0\x80"), 1007);
 }
 
+/// A text frame received in two calls is checked whole when it
+/// completes: a caller that passes another buffer (or changes the bytes
+/// already checked) between the calls cannot make a `Text` that is not
+/// UTF-8.
+#[test]
+fn a_text_frame_across_calls_is_checked_whole_whatever_the_caller_passes() {
+    let frame = client_frame(OpCode::Text, true, "héllo wörld".as_bytes());
+    // The honest case still works.
+    let mut conn = server();
+    assert_eq!(feed_split(&mut conn, &frame, 9), [text("héllo wörld")]);
+    // The first call checks (and unmasks) the payload's first bytes in
+    // place; before the second, the caller writes invalid bytes there.
+    let mut conn = server();
+    let mut input = BytesMut::from(&frame[..10]);
+    conn.receive(&mut input, T0);
+    assert_eq!(events(&mut conn), []);
+    input[0] = 0xff;
+    input.extend_from_slice(&frame[10..]);
+    conn.receive(&mut input, T0);
+    assert_eq!(
+        events(&mut conn)[0],
+        Event::Error(Error::Protocol(ProtocolError::InvalidUtf8))
+    );
+}
+
 #[test]
 fn close_frame_rules() {
     assert_fails_with(&client_frame(OpCode::Close, true, b"\x03"), 1002);
