@@ -127,6 +127,52 @@ fn whole_frames(data: &[u8]) -> usize {
     frames(data).last().map_or(0, |frame| frame.end)
 }
 
+/// A frame header at the start of `rest`, as written (no rule applied):
+/// the first two bytes, the declared length, and where the payload
+/// starts. `None` while the header is incomplete.
+struct Header {
+    first: u8,
+    second: u8,
+    len: u64,
+    payload_at: usize,
+}
+
+fn header(rest: &[u8]) -> Option<Header> {
+    let [first, second, ..] = *rest else {
+        return None;
+    };
+    let (ext, len) = match second & 0x7f {
+        126 if rest.len() >= 4 => (2, u64::from(u16::from_be_bytes([rest[2], rest[3]]))),
+        127 if rest.len() >= 10 => (8, u64::from_be_bytes(rest[2..10].try_into().unwrap())),
+        126 | 127 => return None,
+        n => (0, u64::from(n)),
+    };
+    let key = if second & 0x80 != 0 { 4 } else { 0 };
+    Some(Header {
+        first,
+        second,
+        len,
+        payload_at: 2 + ext + key,
+    })
+}
+
+/// Each header in `data` with where it starts, walking frame by frame;
+/// the walk stops at the first header whose frame `data` does not hold
+/// whole (that header is still given).
+fn headers(data: &[u8]) -> impl Iterator<Item = (usize, Header)> + '_ {
+    let mut at = Some(0);
+    std::iter::from_fn(move || {
+        let start = at.take()?;
+        let found = header(&data[start..])?;
+        let end = (start as u64)
+            .checked_add(found.payload_at as u64)
+            .and_then(|e| e.checked_add(found.len))
+            .filter(|&e| e <= data.len() as u64);
+        at = end.map(|e| e as usize);
+        Some((start, found))
+    })
+}
+
 /// A whole frame of the input: its opcode, its unmasked payload, and
 /// where it ends.
 struct Frame {
@@ -137,40 +183,26 @@ struct Frame {
 
 /// The whole frames at the start of `data`.
 fn frames(data: &[u8]) -> Vec<Frame> {
-    let mut all = Vec::new();
-    let mut at = 0;
-    loop {
-        let rest = &data[at..];
-        let [first, second, ..] = *rest else {
-            return all;
-        };
-        let (ext, len) = match second & 0x7f {
-            126 if rest.len() >= 4 => (2, u64::from(u16::from_be_bytes([rest[2], rest[3]]))),
-            127 if rest.len() >= 10 => (8, u64::from_be_bytes(rest[2..10].try_into().unwrap())),
-            126 | 127 => return all,
-            n => (0, u64::from(n)),
-        };
-        let key_len = if second & 0x80 != 0 { 4 } else { 0 };
-        let start = 2 + ext + key_len;
-        let Some(end) = (start as u64).checked_add(len) else {
-            return all;
-        };
-        if end > rest.len() as u64 {
-            return all;
-        }
-        let key = &rest[2 + ext..start];
-        let payload = rest[start..end as usize]
-            .iter()
-            .enumerate()
-            .map(|(i, b)| if key.is_empty() { *b } else { b ^ key[i % 4] })
-            .collect();
-        at += end as usize;
-        all.push(Frame {
-            opcode: first & 0x0f,
-            payload,
-            end: at,
-        });
-    }
+    headers(data)
+        .filter_map(|(start, h)| {
+            let from = start + h.payload_at;
+            let end = (from as u64).checked_add(h.len)?;
+            if end > data.len() as u64 {
+                return None;
+            }
+            let key = &data[from - if h.second & 0x80 != 0 { 4 } else { 0 }..from];
+            let payload = data[from..end as usize]
+                .iter()
+                .enumerate()
+                .map(|(i, b)| if key.is_empty() { *b } else { b ^ key[i % 4] })
+                .collect();
+            Some(Frame {
+                opcode: h.first & 0x0f,
+                payload,
+                end: end as usize,
+            })
+        })
+        .collect()
 }
 
 /// Whether the first frame that declares more than [`LIMIT`] bytes also
@@ -178,61 +210,26 @@ fn frames(data: &[u8]) -> Vec<Frame> {
 /// frame over 125 bytes or fragmented): two faults, and sockweave names
 /// the rule (1002), tungstenite the size (1009).
 fn too_big_with_a_header_fault(data: &[u8]) -> bool {
-    let mut at = 0;
-    loop {
-        let rest = &data[at..];
-        let [first, second, ..] = *rest else {
-            return false;
-        };
-        let (ext, len) = match second & 0x7f {
-            126 if rest.len() >= 4 => (2, u64::from(u16::from_be_bytes([rest[2], rest[3]]))),
-            127 if rest.len() >= 10 => (8, u64::from_be_bytes(rest[2..10].try_into().unwrap())),
-            126 | 127 => return false,
-            n => (0, u64::from(n)),
-        };
-        let opcode = first & 0x0f;
-        if len > LIMIT as u64 {
-            let control = opcode >= 8;
-            return second & 0x80 == 0
-                || len >> 63 == 1
-                || first & 0x70 != 0
-                || matches!(opcode, 3..=7 | 11..=15)
-                || (control && (len > 125 || first & 0x80 == 0));
-        }
-        let key_len = if second & 0x80 != 0 { 4 } else { 0 };
-        at += 2 + ext + key_len + len as usize;
-        if at > data.len() {
-            return false;
-        }
-    }
+    let Some((_, h)) = headers(data).find(|(_, h)| h.len > LIMIT as u64) else {
+        return false;
+    };
+    let opcode = h.first & 0x0f;
+    let control = opcode >= 8;
+    h.second & 0x80 == 0
+        || h.len >> 63 == 1
+        || h.first & 0x70 != 0
+        || matches!(opcode, 3..=7 | 11..=15)
+        || (control && (h.len > 125 || h.first & 0x80 == 0))
 }
 
 /// Where the first control frame that gives its length in the 16- or
-/// 64-bit form starts, walking the frames from the start.
+/// 64-bit form starts, walking the frames from the start (its header may
+/// be cut off: the first two bytes say it).
 fn extended_control_length(data: &[u8]) -> Option<usize> {
-    let mut at = 0;
-    loop {
-        let rest = &data[at..];
-        let [first, second, ..] = *rest else {
-            return None;
-        };
-        let short = second & 0x7f;
-        if first & 0x08 != 0 && short >= 126 {
-            return Some(at);
-        }
-        let (ext, len) = match short {
-            126 if rest.len() >= 4 => (2, u64::from(u16::from_be_bytes([rest[2], rest[3]]))),
-            127 if rest.len() >= 10 => (8, u64::from_be_bytes(rest[2..10].try_into().unwrap())),
-            126 | 127 => return None,
-            n => (0, u64::from(n)),
-        };
-        let key_len = if second & 0x80 != 0 { 4 } else { 0 };
-        let end = (2 + ext + key_len as u64).checked_add(len)?;
-        if end > rest.len() as u64 {
-            return None;
-        }
-        at += end as usize;
-    }
+    let ends: Vec<usize> = frames(data).iter().map(|f| f.end).collect();
+    std::iter::once(0).chain(ends).find(|&start| {
+        matches!(data[start..], [first, second, ..] if first & 0x08 != 0 && second & 0x7f >= 126)
+    })
 }
 
 /// The code of the first close frame, if it has one.
