@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release -p sockweave-tests --example core_echo_server [ADDR]`
 
-use sockweave::{Config, Connection, Event, Instant, ServerPolicy};
+use sockweave::{CloseCode, Config, Connection, Event, Instant, ServerPolicy};
 use sockweave_tests::drive_blocking;
 use std::net::TcpListener;
 use std::time::Duration;
@@ -29,9 +29,18 @@ fn main() -> std::io::Result<()> {
                 .any(|a| a == "--deflate")
                 .then(sockweave::deflate::DeflateConfig::default);
             let mut conn = Connection::server(ServerPolicy::default(), config, Instant::ZERO);
+            let started = std::time::Instant::now();
             let result = drive_blocking(&mut conn, &mut stream, |conn, event| {
                 if let Event::Message(message) = event {
-                    let _ = conn.send(message);
+                    // Everything queued is written before the next read,
+                    // so the queue (64 MiB) fills only if one read's
+                    // echoes outgrow it; then the echo cannot be kept,
+                    // and the peer is told (1013) rather than missing one.
+                    if let Err(e) = conn.send(message) {
+                        eprintln!("echo not queued ({e}): closing with 1013");
+                        let now = Instant::from_elapsed(started.elapsed());
+                        let _ = conn.close(CloseCode::TRY_AGAIN_LATER, "echo queue full", now);
+                    }
                 }
             });
             if let Err(e) = result {
