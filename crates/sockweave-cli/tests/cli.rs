@@ -24,26 +24,8 @@ fn serve(extra: &[&str]) -> (Child, String) {
 }
 
 fn connect(args: &[&str], input: &str) -> (i32, String, String) {
-    let mut child = Command::new(BIN)
-        .arg("connect")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+    let (code, stdout, stderr) = connect_bytes(args, input.as_bytes());
+    (code, String::from_utf8_lossy(&stdout).into(), stderr)
 }
 
 #[test]
