@@ -63,8 +63,10 @@ pub struct Config {
     /// permessage-deflate (default off). A client offers it; a server
     /// accepts offers within it. Off by default for servers because each
     /// connection that uses it holds zlib state (see
-    /// [`crate::deflate::DeflateConfig`]'s presets for the costs).
-    #[cfg(feature = "deflate")]
+    /// [`crate::deflate::DeflateConfig`]'s presets for the costs). Present
+    /// whatever the features, so code that sets it compiles either way;
+    /// without the `deflate` feature (the codec) [`Config::validate`]
+    /// refuses `Some`.
     pub deflate: Option<crate::deflate::DeflateConfig>,
 }
 
@@ -98,7 +100,6 @@ impl Default for Config {
             idle_timeout: None,
             message_timeout: Some(Duration::from_secs(60)),
             streaming: false,
-            #[cfg(feature = "deflate")]
             deflate: None,
         }
     }
@@ -183,6 +184,12 @@ impl Config {
                 "0 fails every message (None turns it off)",
             );
         }
+        if cfg!(not(feature = "deflate")) && self.deflate.is_some() {
+            return fail(
+                "deflate",
+                "permessage-deflate needs the `deflate` feature (the codec is not compiled in)",
+            );
+        }
         Ok(())
     }
 }
@@ -190,6 +197,20 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deflate_is_a_setting_whatever_the_features() {
+        let config = Config {
+            deflate: Some(crate::deflate::DeflateConfig::default()),
+            ..Config::default()
+        };
+        let verdict = config.validate();
+        if cfg!(feature = "deflate") {
+            assert_eq!(verdict, Ok(()));
+        } else {
+            assert_eq!(verdict.unwrap_err().field, "deflate");
+        }
+    }
 
     #[test]
     fn the_defaults_are_valid_and_nonsense_is_named() {
