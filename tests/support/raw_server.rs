@@ -96,12 +96,16 @@ pub(crate) fn ping_flood_never_reading(mut stream: TcpStream, full: std::sync::m
     while Instant::now() < until {
         if !told && start.elapsed() > Duration::from_secs(2) {
             told = true;
-            let _ = full.send(());
+            if full.send(()).is_err() {
+                return; // the test is over
+            }
         }
         match stream.write_all(&burst) {
             Ok(()) => {}
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                let _ = full.send(());
+                if full.send(()).is_err() {
+                    return; // the test is over
+                }
                 // Holds the socket, unread, for as long as a test waits.
                 std::thread::sleep(until - Instant::now());
                 return;
