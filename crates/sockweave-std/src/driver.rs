@@ -84,8 +84,9 @@ impl<T: AsMut<Connection>> Hold for &Mutex<T> {
     /// one thread writes at a time (the caller holds the stream), so the
     /// bytes written are still the front of the queue when reported.
     fn write_some(&mut self, stream: &mut impl Write) -> io::Result<()> {
-        let mut out = Vec::with_capacity(COPY_CHUNK);
-        self.with(|conn| {
+        let out = self.with(|conn| {
+            let queued: usize = conn.transmit().map(<[u8]>::len).sum();
+            let mut out = Vec::with_capacity(queued.min(COPY_CHUNK));
             for slice in conn.transmit() {
                 let room = COPY_CHUNK - out.len();
                 out.extend_from_slice(&slice[..slice.len().min(room)]);
@@ -93,6 +94,7 @@ impl<T: AsMut<Connection>> Hold for &Mutex<T> {
                     break;
                 }
             }
+            out
         });
         let n = stream.write(&out)?;
         if n == 0 {
