@@ -1,6 +1,7 @@
 //! `sockweave connect`: stdin lines out as messages, messages to stdout.
 
 use crate::Outcome;
+use crate::terminal::{escape, escape_bytes};
 use sockweave::handshake::{ClientRequest, HandshakeError};
 use sockweave::{CloseCode, Config, Message};
 use sockweave_tokio::{Error, MaybeTls, TlsConnector};
@@ -116,7 +117,7 @@ async fn connect(args: Args) -> Outcome {
     let mut ws = match opened {
         Ok(ws) => ws,
         Err(Error::Tls(e)) => {
-            eprintln!("sockweave: TLS failed: {e}");
+            eprintln!("sockweave: TLS failed: {}", escape(&e.to_string()));
             return Outcome::Tls;
         }
         Err(Error::Handshake(e)) => {
@@ -124,12 +125,12 @@ async fn connect(args: Args) -> Outcome {
                 HandshakeError::Status { status, .. } => {
                     eprintln!("sockweave: handshake failed: {e} (HTTP {status})")
                 }
-                _ => eprintln!("sockweave: handshake failed: {e}"),
+                _ => eprintln!("sockweave: handshake failed: {}", escape(&e.to_string())),
             }
             return Outcome::Handshake;
         }
         Err(e) => {
-            eprintln!("sockweave: {e}");
+            eprintln!("sockweave: {}", escape(&e.to_string()));
             return Outcome::Failed;
         }
     };
@@ -137,11 +138,14 @@ async fn connect(args: Args) -> Outcome {
         eprintln!("sockweave: connected (protocol {protocol})");
     }
     if let Some(extensions) = ws.connection().extensions() {
-        eprintln!("sockweave: extensions {extensions}");
+        eprintln!("sockweave: extensions {}", escape(extensions));
     }
     let mut interrupt = Interrupt::new();
     let mut stdin = BufReader::with_capacity(64 << 10, tokio::io::stdin());
     let mut stdout = BufWriter::with_capacity(64 << 10, tokio::io::stdout());
+    // A terminal gets messages with control characters escaped; a pipe or
+    // a file gets them byte for byte.
+    let to_terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let mut line = Vec::new();
     let mut stdin_open = true;
     let mut closing = false;
@@ -199,7 +203,16 @@ async fn connect(args: Args) -> Outcome {
                     let mut next = Some(message);
                     // What already arrived is written out in one go.
                     while let Some(message) = next {
-                        let _ = stdout.write_all(message.as_bytes()).await;
+                        if to_terminal {
+                            // Shown, never run (see `terminal`).
+                            let shown = match &message {
+                                Message::Text(text) => escape(text.as_str()).into_owned(),
+                                Message::Binary(bytes) => escape_bytes(bytes),
+                            };
+                            let _ = stdout.write_all(shown.as_bytes()).await;
+                        } else {
+                            let _ = stdout.write_all(message.as_bytes()).await;
+                        }
                         let _ = stdout.write_all(b"\n").await;
                         next = ws.try_recv();
                     }
@@ -208,7 +221,7 @@ async fn connect(args: Args) -> Outcome {
                 Ok(None) => break,
                 Err(e) => {
                     // The error says "connection failed: …" itself.
-                    eprintln!("sockweave: {e}");
+                    eprintln!("sockweave: {}", escape(&e.to_string()));
                     break;
                 }
             },

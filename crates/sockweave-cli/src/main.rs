@@ -13,6 +13,7 @@ mod connect;
 mod deflate;
 mod insecure;
 mod serve;
+mod terminal;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

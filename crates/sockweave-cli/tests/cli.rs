@@ -126,7 +126,10 @@ fn redirects_show_their_location() {
     server.join().unwrap();
     assert_eq!(code, 4, "{stderr}");
     assert!(stderr.contains("301"), "{stderr}");
-    assert!(stderr.contains("location: ws://127.0.0.1/new"), "{stderr}");
+    assert!(
+        stderr.contains(r#"location: "ws://127.0.0.1/new""#),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -259,4 +262,61 @@ fn connect_ends_when_the_server_goes_and_ctrl_c_closes_cleanly() {
     std::io::Read::read_to_string(&mut client.stderr.take().unwrap(), &mut stderr).unwrap();
     server.kill().unwrap();
     assert!(stderr.contains("closed: code 1000"), "{stderr}");
+}
+
+#[path = "../../../tests/support/raw_server.rs"]
+mod raw_server;
+
+fn accept_key(key: &[u8]) -> [u8; 28] {
+    sockweave::handshake::accept_key(key)
+}
+
+/// A server whose messages carry terminal escape sequences (a colour, a
+/// window-title change, a C1 control) and bytes that are not UTF-8.
+fn hostile_text_server() -> String {
+    raw_server::raw_server(accept_key, |mut stream| {
+        let mut bytes = raw_server::frame(0x1, "\x1b]0;owned\x07\x1b[31mred\u{9b}2J".as_bytes());
+        bytes.extend(raw_server::frame(0x2, b"\x1b[1m\xff"));
+        bytes.extend(raw_server::frame(0x8, b"\x03\xe8"));
+        stream.write_all(&bytes).unwrap();
+        let mut reply = [0u8; 64];
+        let _ = std::io::Read::read(&mut stream, &mut reply);
+    })
+}
+
+/// On a terminal, what the server sends is shown escaped and never run;
+/// piped, it is passed on byte for byte.
+#[test]
+fn server_text_cannot_drive_the_terminal() {
+    // `script` (util-linux) runs the client on a pseudo-terminal and
+    // copies what it writes there.
+    let url = hostile_text_server();
+    let out = Command::new("script")
+        .args([
+            "-q",
+            "-e",
+            "-c",
+            &format!("{BIN} connect {url} < /dev/null"),
+            "/dev/null",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("script(1) from util-linux");
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !out.stdout.contains(&0x1b) && !shown.contains('\u{9b}'),
+        "an escape sequence reached the terminal: {shown:?}"
+    );
+    assert!(
+        shown.contains(r"\u{1b}]0;owned\u{7}\u{1b}[31mred\u{9b}2J"),
+        "{shown:?}"
+    );
+    assert!(shown.contains(r"\u{1b}[1m\xff"), "{shown:?}");
+
+    let url = hostile_text_server();
+    let (code, stdout, stderr) = connect_bytes(&[&url], b"");
+    assert_eq!(code, 0, "{stderr}");
+    let mut expected = "\x1b]0;owned\x07\x1b[31mred\u{9b}2J\n".as_bytes().to_vec();
+    expected.extend_from_slice(b"\x1b[1m\xff\n");
+    assert_eq!(stdout, expected, "piped output is byte for byte");
 }

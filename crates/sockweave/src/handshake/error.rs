@@ -129,9 +129,12 @@ impl fmt::Display for HandshakeError {
                     .iter()
                     .find(|h| h.name.eq_ignore_ascii_case("location"));
                 if let Some(location) = location {
+                    // The server's bytes: quoted with control characters
+                    // escaped, so a log or terminal shows them and never
+                    // runs them.
                     write!(
                         f,
-                        " (location: {})",
+                        " (location: {:?})",
                         String::from_utf8_lossy(&location.value)
                     )?;
                 }
@@ -153,3 +156,30 @@ impl fmt::Display for HandshakeError {
 }
 
 impl core::error::Error for HandshakeError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+    use alloc::vec;
+
+    /// A redirect's `Location` is the server's text: shown quoted, with
+    /// control characters escaped, so printing the error to a terminal
+    /// cannot run an escape sequence (C0 or, in UTF-8, C1).
+    #[test]
+    fn a_location_is_shown_escaped() {
+        let error = HandshakeError::Status {
+            status: 302,
+            headers: vec![Header {
+                name: "Location".into(),
+                value: "ws://x/\x1b]0;owned\x07\u{9b}31m".as_bytes().to_vec(),
+            }],
+        };
+        let shown = error.to_string();
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert!(
+            shown.contains(r#"(location: "ws://x/\u{1b}]0;owned\u{7}\u{9b}31m")"#),
+            "{shown}"
+        );
+    }
+}
