@@ -13,14 +13,28 @@ pub(crate) struct Args {
     /// The server, e.g. ws://127.0.0.1:9001/chat.
     url: String,
     /// A subprotocol to offer (repeatable).
-    #[arg(long = "protocol", value_name = "P")]
+    #[arg(short = 's', long = "protocol", value_name = "P")]
     protocols: Vec<String>,
-    /// An extra request header, 'Name: value' (repeatable).
-    #[arg(long = "header", value_name = "'K: V'")]
+    /// An extra request header, 'Name: value' (repeatable; `Host` replaces
+    /// the URL's).
+    #[arg(short = 'H', long = "header", value_name = "'K: V'")]
     headers: Vec<String>,
+    /// The `Origin` header, as a browser page at that origin would send.
+    #[arg(short = 'o', long, value_name = "ORIGIN")]
+    origin: Option<String>,
     /// Send each line as a binary message instead of text.
-    #[arg(long)]
+    #[arg(short = 'b', long)]
     binary: bool,
+    /// Close after the first message arrives (printing it).
+    #[arg(short = '1', long)]
+    one_message: bool,
+    /// The close code sent at the end of input or on Ctrl-C: 1000, or
+    /// 3000 to 4999.
+    #[arg(long, value_name = "CODE", default_value_t = 1000, value_parser = close_code)]
+    close_code: u16,
+    /// The close reason sent with it (at most 123 bytes).
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    close_reason: String,
     /// For wss://, trust the CA certificates in this PEM file instead of the
     /// platform's roots.
     #[arg(long, value_name = "FILE")]
@@ -53,7 +67,19 @@ pub(crate) fn run(args: Args) -> Outcome {
     outcome
 }
 
+/// A close code a client may send by choice: 1000, or an application's
+/// (3000 to 4999).
+fn close_code(value: &str) -> Result<u16, String> {
+    match value.parse::<u16>() {
+        Ok(code @ (1000 | 3000..=4999)) => Ok(code),
+        _ => Err("must be 1000 or 3000 to 4999".into()),
+    }
+}
+
 fn request(args: &Args) -> Result<ClientRequest, String> {
+    if args.close_reason.len() > sockweave::close::MAX_REASON_LEN {
+        return Err("--close-reason is over 123 bytes".into());
+    }
     let mut request =
         ClientRequest::new(&args.url).map_err(|e| format!("bad URL {:?}: {e}", args.url))?;
     for protocol in &args.protocols {
@@ -64,6 +90,9 @@ fn request(args: &Args) -> Result<ClientRequest, String> {
             .split_once(':')
             .ok_or_else(|| format!("bad header {header:?}: expected 'Name: value'"))?;
         request = request.header(name.trim(), value.trim());
+    }
+    if let Some(origin) = &args.origin {
+        request = request.header("Origin", origin.as_str());
     }
     Ok(request)
 }
@@ -140,6 +169,8 @@ async fn connect(args: Args) -> Outcome {
     if let Some(extensions) = ws.connection().extensions() {
         eprintln!("sockweave: extensions {}", escape(extensions));
     }
+    let close_with = CloseCode::from(args.close_code);
+    let mut printed_one = false;
     let mut interrupt = Interrupt::new();
     let mut stdin = BufReader::with_capacity(64 << 10, tokio::io::stdin());
     let mut stdout = BufWriter::with_capacity(64 << 10, tokio::io::stdout());
@@ -163,7 +194,7 @@ async fn connect(args: Args) -> Outcome {
                     // its own before this.)
                     stdin_open = false;
                     closing = true;
-                    let _ = ws.close(CloseCode::NORMAL, "").await;
+                    let _ = ws.close(close_with, &args.close_reason).await;
                 }
                 Ok(_) => {
                     if line.last() == Some(&b'\n') {
@@ -199,6 +230,9 @@ async fn connect(args: Args) -> Outcome {
                 }
             },
             message = ws.recv() => match message {
+                // With --one-message, what comes after the first (before
+                // the close completes) is not shown.
+                Ok(Some(_)) if args.one_message && printed_one => {}
                 Ok(Some(message)) => {
                     let mut next = Some(message);
                     // What already arrived is written out in one go.
@@ -214,6 +248,17 @@ async fn connect(args: Args) -> Outcome {
                             let _ = stdout.write_all(message.as_bytes()).await;
                         }
                         let _ = stdout.write_all(b"\n").await;
+                        if args.one_message {
+                            // One is all that was asked for: the rest,
+                            // if any came, is left unread.
+                            printed_one = true;
+                            if !closing {
+                                closing = true;
+                                stdin_open = false;
+                                let _ = ws.close(close_with, &args.close_reason).await;
+                            }
+                            break;
+                        }
                         next = ws.try_recv();
                     }
                     let _ = stdout.flush().await;
@@ -229,7 +274,7 @@ async fn connect(args: Args) -> Outcome {
                 eprintln!("sockweave: interrupted: closing");
                 closing = true;
                 stdin_open = false;
-                let _ = ws.close(CloseCode::NORMAL, "").await;
+                let _ = ws.close(close_with, &args.close_reason).await;
             }
         }
     }

@@ -5,11 +5,29 @@ use std::process::{Child, Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sockweave");
 
-/// Starts `sockweave serve` on a free port; returns the child and its URL.
-fn serve(extra: &[&str]) -> (Child, String) {
+/// A server process, stopped when the test ends (even by a panic: a
+/// server left running would hold the test's output open).
+struct Server(Child);
+
+impl Server {
+    fn kill(&mut self) -> std::io::Result<()> {
+        self.0.kill()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `sockweave serve` on a free port; returns the server and its URL.
+fn serve(extra: &[&str]) -> (Server, String) {
     let mut child = Command::new(BIN)
         .args(["serve", "127.0.0.1:0"])
         .args(extra)
+        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -20,7 +38,7 @@ fn serve(extra: &[&str]) -> (Child, String) {
     assert!(url.contains("://127.0.0.1:"), "{line}");
     // Keep draining the log so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in stderr.lines() {});
-    (child, url)
+    (Server(child), url)
 }
 
 fn connect(args: &[&str], input: &str) -> (i32, String, String) {
@@ -319,4 +337,48 @@ fn server_text_cannot_drive_the_terminal() {
     let mut expected = "\x1b]0;owned\x07\x1b[31mred\u{9b}2J\n".as_bytes().to_vec();
     expected.extend_from_slice(b"\x1b[1m\xff\n");
     assert_eq!(stdout, expected, "piped output is byte for byte");
+}
+
+/// The flags websocat and wscat users reach for: short forms, an Origin,
+/// one message and out, a close code and reason of one's own.
+#[test]
+fn short_flags_origin_one_message_and_a_close_code() {
+    let (mut server, url) = serve(&[
+        "--protocol",
+        "chat",
+        "--allow-origin",
+        "https://good.example",
+    ]);
+    let (code, stdout, stderr) = connect(
+        &[
+            &url,
+            "-s",
+            "chat",
+            "-H",
+            "X-Test: yes",
+            "-o",
+            "https://good.example",
+            "-1",
+            "--close-code",
+            "4001",
+            "--close-reason",
+            "bye",
+        ],
+        "first\nsecond\nthird\n",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "first\n", "one message, then the close");
+    assert!(stderr.contains("protocol chat"), "{stderr}");
+    assert!(
+        stderr.contains(r#"closed: code 4001 reason "bye""#),
+        "{stderr}"
+    );
+    // The Origin really went: another one is refused.
+    let (code, _, stderr) = connect(&[&url, "-o", "https://evil.example"], "");
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("403"), "{stderr}");
+    // A close code a client may not choose is a usage error.
+    let (code, _, stderr) = connect(&[&url, "--close-code", "1006"], "");
+    assert_eq!(code, 2, "{stderr}");
+    server.kill().unwrap();
 }
