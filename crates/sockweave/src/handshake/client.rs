@@ -355,6 +355,9 @@ impl ClientHandshake {
     }
 
     fn check(&self, head: &[u8]) -> Result<Response, HandshakeError> {
+        if super::head::has_bare_lf(head) {
+            return Err(HandshakeError::Malformed);
+        }
         let mut slots = alloc::vec![httparse::EMPTY_HEADER; self.max_headers];
         let mut parsed = httparse::Response::new(&mut slots);
         match parsed.parse(head) {

@@ -49,6 +49,18 @@ impl HeadReader {
     }
 }
 
+/// Whether `head` holds an LF that is not the end of a CRLF. Lines end
+/// with CRLF; RFC 9112 §2.2 lets a recipient take a lone LF as a line end
+/// too, but then two readers of the same bytes can disagree on where a
+/// header, or the head, ends (ours looks for CRLF CRLF; httparse and many
+/// proxies take LF LF), and a header one of them sees the other does not.
+/// Such a head is refused (400) instead.
+pub(crate) fn has_bare_lf(head: &[u8]) -> bool {
+    head.iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\n' && (i == 0 || head[i - 1] != b'\r'))
+}
+
 fn find(haystack: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     haystack
         .get(from..)?

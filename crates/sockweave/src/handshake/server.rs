@@ -68,6 +68,9 @@ fn starts_like_a_method(buf: &[u8]) -> bool {
 }
 
 fn parse_request(head: &[u8], max_headers: usize) -> Result<Request, HandshakeError> {
+    if super::head::has_bare_lf(head) {
+        return Err(HandshakeError::Malformed);
+    }
     let mut slots = alloc::vec![httparse::EMPTY_HEADER; max_headers];
     let mut parsed = httparse::Request::new(&mut slots);
     match parsed.parse(head) {
@@ -484,6 +487,31 @@ Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: ch
         assert_eq!(
             (refused.clone(), refused.http_status()),
             (HandshakeError::MissingOrigin, Some(403))
+        );
+    }
+
+    #[test]
+    fn a_lone_lf_is_refused_so_no_reader_sees_other_headers() {
+        // Regression (found by the server_policy fuzz target): a blank line
+        // written as CRLF LF ended the head for httparse, which then read
+        // one Origin, while the head ran on to CRLF CRLF with a second
+        // Origin a CRLF-only reader (a proxy in front) would see.
+        let smuggled = with(
+            "Origin: http://example.com\r\n",
+            "Origin: http://example.com\r\n\nOrigin: http://evil.com\r\n",
+        );
+        assert_eq!(receive(&smuggled), Err(HandshakeError::Malformed));
+        // A lone LF inside the head: one header to some readers, two to
+        // others.
+        let folded = with(
+            "Origin: http://example.com\r\n",
+            "Origin: http://example.com\nOrigin: http://evil.com\r\n",
+        );
+        assert_eq!(receive(&folded), Err(HandshakeError::Malformed));
+        assert_eq!(
+            HandshakeError::Malformed.http_status(),
+            Some(400),
+            "refused with 400"
         );
     }
 
