@@ -16,7 +16,7 @@ for target in $(sed -n 's/^name = "\(.*\)"$/\1/p' Cargo.toml | grep -v '^sockwea
     fi
     log="target/replay-$target.log"
     if ./target/debug/"$target" -runs=0 "$corpus" > "$log" 2>&1; then
-        printf 'ok      %-22s %5d inputs\n' "$target" "$(ls "$corpus" | wc -l)"
+        printf 'ok      %-26s %5d inputs\n' "$target" "$(ls "$corpus" | wc -l)"
     else
         echo "FAILED  $target (see fuzz/$log)"
         tail -30 "$log"
