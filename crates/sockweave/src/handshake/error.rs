@@ -45,6 +45,9 @@ pub enum HandshakeError {
     Refused(u16),
     /// A subprotocol was offered twice, or is not a valid token (400).
     InvalidProtocol,
+    /// More than [`MAX_OFFERS`](super::MAX_OFFERS) subprotocols, or more
+    /// than that many extension offers, in one request (400).
+    TooManyOffers,
     /// The server answered with a status other than 101. Redirects show
     /// here with their `Location` header.
     Status {
@@ -87,6 +90,7 @@ impl HandshakeError {
             | Self::MissingConnection
             | Self::InvalidKey
             | Self::InvalidProtocol
+            | Self::TooManyOffers
             | Self::RepeatedOrigin => 400,
             Self::MethodNotAllowed => 405,
             Self::UnsupportedVersion => 426,
@@ -123,6 +127,11 @@ impl fmt::Display for HandshakeError {
             Self::MissingOrigin => f.write_str("no Origin header, and the server requires one"),
             Self::Refused(status) => write!(f, "refused by the application with status {status}"),
             Self::InvalidProtocol => f.write_str("invalid or repeated subprotocol"),
+            Self::TooManyOffers => write!(
+                f,
+                "more than {} subprotocols or extension offers",
+                super::MAX_OFFERS
+            ),
             Self::Status { status, headers } => {
                 write!(f, "server answered {status} instead of 101")?;
                 let location = headers

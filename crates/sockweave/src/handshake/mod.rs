@@ -25,6 +25,12 @@ pub(crate) use field::is_token;
 pub use request::{HttpVersion, Request, RequestHead, ResponseHead};
 pub use server::{Accept, Reject, ServerHandshake, ServerPolicy};
 
+/// Most subprotocols, and most extension offers, one request may carry
+/// (400 past it, [`HandshakeError::TooManyOffers`]). Browsers offer a few;
+/// the cap keeps what a request costs to read and to hold in proportion
+/// to what any client needs, before any authentication runs.
+pub const MAX_OFFERS: usize = 64;
+
 /// One HTTP header, as received or to be sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {

@@ -6,8 +6,8 @@
 
 use super::field::InvalidField;
 use super::{
-    Accept, HandshakeError, Header, accept_key, has_token, is_token, is_valid_key, list_values,
-    single_value,
+    Accept, HandshakeError, Header, MAX_OFFERS, accept_key, has_token, is_token, is_valid_key,
+    list_values, single_value,
 };
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -165,9 +165,13 @@ impl Request {
             _ => return Err(HandshakeError::UnsupportedVersion),
         }
         let protocols = offered_protocols(&headers)?;
-        let extensions = list_values(&headers, "sec-websocket-extensions")
+        let extensions: Vec<String> = list_values(&headers, "sec-websocket-extensions")
+            .take(MAX_OFFERS + 1)
             .map(|e| String::from_utf8_lossy(e).into_owned())
             .collect();
+        if extensions.len() > MAX_OFFERS {
+            return Err(HandshakeError::TooManyOffers);
+        }
         // Two Origin headers must not read as none: that would let a refused
         // origin past the allow-list (RFC 6454 §7.3 allows one Origin field).
         let origin = single_value(&headers, "origin")
@@ -228,6 +232,9 @@ impl Request {
 fn offered_protocols(headers: &[Header]) -> Result<Vec<String>, HandshakeError> {
     let mut protocols: Vec<String> = Vec::new();
     for offered in list_values(headers, "sec-websocket-protocol") {
+        if protocols.len() == MAX_OFFERS {
+            return Err(HandshakeError::TooManyOffers);
+        }
         let offered = core::str::from_utf8(offered).map_err(|_| HandshakeError::InvalidProtocol)?;
         if !is_token(offered) {
             return Err(HandshakeError::InvalidProtocol);
@@ -340,6 +347,27 @@ mod tests {
         assert_eq!(
             status(h2_head(repeated)),
             (HandshakeError::InvalidProtocol, 400)
+        );
+        // Offers are capped in count (64 each), so a request full of
+        // names costs what reading it costs.
+        let names: Vec<String> = (0..=MAX_OFFERS).map(|i| alloc::format!("p{i}")).collect();
+        let mut many = h2_headers();
+        many.push(header(
+            "sec-websocket-protocol",
+            &names[1..MAX_OFFERS - 1].join(","),
+        ));
+        assert!(Request::from_head(h2_head(many)).is_ok(), "64 in all");
+        let mut too_many = h2_headers();
+        too_many.push(header("sec-websocket-protocol", &names[1..].join(",")));
+        assert_eq!(
+            status(h2_head(too_many)),
+            (HandshakeError::TooManyOffers, 400)
+        );
+        let mut extensions = h2_headers();
+        extensions.push(header("sec-websocket-extensions", &names.join(",")));
+        assert_eq!(
+            status(h2_head(extensions)),
+            (HandshakeError::TooManyOffers, 400)
         );
         // HTTP/3 follows the same rules (RFC 9220).
         let mut h3 = h2_head(h2_headers());
