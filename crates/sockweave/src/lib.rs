@@ -111,6 +111,7 @@ extern crate std;
 
 #[cfg(feature = "browser")]
 pub mod browser;
+mod budget;
 pub mod close;
 pub mod config;
 mod connection;
@@ -125,6 +126,7 @@ pub mod message;
 pub mod time;
 pub mod utf8;
 
+pub use budget::Budget;
 pub use bytes::{Bytes, BytesMut};
 pub use close::CloseCode;
 pub use config::{Config, ConfigError, Keepalive};

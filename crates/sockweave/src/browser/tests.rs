@@ -273,6 +273,8 @@ fn server_initiated_close_shows_closing_then_code_and_reason() {
         events.is_empty() || matches!(&events[..], [BrowserEvent::Close(_)]),
         "{events:?}"
     );
+    // Our echo is written before the server ends the transport: clean.
+    link.pump();
     link.ws.receive_eof(T0);
     let mut events = events;
     events.extend(link.events());

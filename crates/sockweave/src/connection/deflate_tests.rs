@@ -5,6 +5,8 @@ use super::*;
 use crate::deflate::{Compression, DeflateConfig};
 use crate::error::ProtocolError;
 use crate::frame::{FrameHeader, encode_frame};
+use crate::handshake::ClientRequest;
+use crate::message::Message;
 use alloc::vec;
 use alloc::vec::Vec;
 use proptest::prelude::*;

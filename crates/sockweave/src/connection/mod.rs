@@ -1,22 +1,40 @@
 //! [`Connection`]: one WebSocket connection, either role, from the opening
-//! handshake to CLOSED. Every state transition lives in this file.
+//! handshake to CLOSED. Every state transition lives in this file; the
+//! other files make connections (`constructors`), queue what the
+//! application sends (`send`), read frames (`reader`), hold the outbound
+//! bytes (`outbound`), the events (`events`) and the deadlines (`timers`),
+//! and answer the host's questions (`accessors`).
 //!
 //! ```text
-//!  CONNECTING ──handshake done──► OPEN ──close sent or received──► CLOSING ──► CLOSED
-//!      │                           │                                  ▲
-//!      └─handshake failed/timeout──┴──── failure, EOF, timeout ───────┘
+//!   Client(handshake) ─┐                  ┌─ Refusing{end} ──written──┐
+//!   Server(handshake) ─┼──request/101─────┤                           │
+//!   Deciding(request) ─┘   (accept)       └──► Open                   │
+//!          │ handshake failed, timeout, EOF       │                   │
+//!          │                                      │ our close queued: │
+//!          │                 close(), peer close, │ close(), echo of  │
+//!          │                 failure, timeouts    ▼ the peer's, fail  │
+//!          │        Closing{sent, received, failed}                   │
+//!          │           │ failed and written ──────────────┐           │
+//!          │           │ server: received and written ────┤           │
+//!          │           │ client: EOF; close timeout ──────┤           │
+//!          └───────────┴──────────────────────────────────┴──► Closed ◄┘
 //! ```
 //!
-//! - CONNECTING: the client waits for `101`; the server waits for the
-//!   request (and, with [`ServerPolicy::defer`], for the application's
-//!   [`Connection::accept`] or [`Connection::reject`]).
+//! - CONNECTING (`Client`, `Server`, `Deciding`): the client waits for
+//!   `101`; the server waits for the request (and, with
+//!   [`ServerPolicy::defer`], for the application's
+//!   [`Connection::accept`] or [`Connection::reject`]). `Refusing` writes
+//!   an HTTP refusal and ends (readyState CLOSING).
 //! - OPEN: messages flow both ways.
-//! - CLOSING: a close frame went out, came in, or both. On a failure the
-//!   close frame carries the error's code and the connection is CLOSED
-//!   once it is written. After a completed closing handshake the server is
-//!   CLOSED once its close frame is written (it closes the transport first,
-//!   RFC 6455 §7.1.1); the client waits for the server to close the
-//!   transport ([`Connection::receive_eof`]) or for the close timeout.
+//! - CLOSING: our close frame is queued (`sent` is where it ends on the
+//!   wire); the peer's may have arrived (`received`); `failed` if we
+//!   failed the connection, which ends as soon as our frame is written.
+//!   After a completed closing handshake the server is CLOSED once its
+//!   close frame is written (it closes the transport first, RFC 6455
+//!   §7.1.1); the client waits for the server to close the transport
+//!   ([`Connection::receive_eof`]) or for the close timeout. A close is
+//!   clean only by [`Closing::was_clean`]: both frames, ours written, no
+//!   failure.
 //! - CLOSED: the transport should be closed. [`Event::Closed`] has been
 //!   reported, exactly once.
 //!
@@ -30,29 +48,36 @@
 //! OPEN and a reply to that message goes out before the close frame, in
 //! the order a peer expects (Autobahn's strict cases check exactly this).
 
+mod accessors;
+mod constructors;
+mod events;
 mod negotiate;
 mod outbound;
 mod reader;
+mod send;
+mod timers;
 
 use crate::close::{CloseCode, MAX_REASON_LEN};
 use crate::config::Config;
 use crate::error::{Error, SendError, Timeout};
 use crate::event::{CloseEvent, Event, Open};
 use crate::extension::Extension;
-use crate::frame::{MAX_CONTROL_PAYLOAD, OpCode};
+use crate::frame::OpCode;
 use crate::handshake::{
-    Accept, ClientHandshake, ClientRequest, ConnectRequest, HandshakeError, Header, Reject,
-    Request, ResponseHead, ServerHandshake, ServerPolicy,
+    Accept, ClientHandshake, HandshakeError, Reject, Request, ResponseHead, ServerHandshake,
+    ServerPolicy,
 };
-use crate::message::{Kind, Message};
+use crate::message::Kind;
 use crate::time::Instant;
 use crate::{Entropy, Role};
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::string::{String, ToString};
 use bytes::{Bytes, BytesMut};
+use events::Events;
 use outbound::Outbound;
 use reader::Reader;
+use timers::{Due, Timers};
 
 /// The WHATWG `readyState` of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -78,8 +103,31 @@ enum Phase {
         end: u64,
     },
     Open,
-    Closing,
+    Closing(Closing),
     Closed,
+}
+
+/// CLOSING: our close frame is queued (entering CLOSING is queueing it),
+/// and the peer's may have arrived.
+#[derive(Debug)]
+struct Closing {
+    /// Wire offset where our close frame ends.
+    sent: u64,
+    /// The peer's close frame: its code (`NO_STATUS` if it had none) and
+    /// reason.
+    received: Option<(CloseCode, String)>,
+    /// We failed the connection: CLOSED once our frame is written, and
+    /// never clean.
+    failed: bool,
+}
+
+impl Closing {
+    /// Whether the closing handshake completed (RFC 6455 §7.1.4, WHATWG
+    /// `wasClean`): both close frames went, ours was written, and we did
+    /// not fail the connection. The one definition of a clean close.
+    fn was_clean(&self, written: u64) -> bool {
+        !self.failed && self.received.is_some() && written >= self.sent
+    }
 }
 
 /// What [`Connection::poll_event`] hands out next: an event, or a
@@ -100,7 +148,7 @@ enum Queued {
 /// A read buffer above this size is reallocated once what it holds is
 /// small: what was split off it (a large message) and the rest must not
 /// pin it together.
-const SHRINK_ABOVE: usize = 256 << 10;
+pub(crate) const SHRINK_ABOVE: usize = 256 << 10;
 
 /// Moves a small remainder out of a buffer that was large (`capacity`
 /// before frames were split off it; see [`SHRINK_ABOVE`]).
@@ -113,7 +161,10 @@ fn shrink(input: &mut BytesMut, capacity: usize) {
 /// Pongs that may wait unwritten at once, each answering its own ping; past
 /// that, later pings collapse into one reply to the latest (§5.5.3), so a
 /// ping flood cannot grow memory.
-const MAX_UNWRITTEN_PONGS: usize = 16;
+pub(crate) const MAX_UNWRITTEN_PONGS: usize = 16;
+
+/// What one waiting event costs in the queue, for the pinned budget.
+pub(crate) const EVENT_SLOT: usize = size_of::<Queued>();
 
 /// A WebSocket connection without I/O. See the [crate docs](crate) for the
 /// drive loop.
@@ -124,17 +175,10 @@ pub struct Connection {
     reader: Reader,
     out: Outbound,
     entropy: Option<Box<dyn Entropy>>,
-    events: VecDeque<Queued>,
+    events: Events,
     negotiated: Open,
-    /// Wire offset where our close frame ends, once queued.
-    close_sent: Option<u64>,
-    /// The peer's close frame: its code (`NO_STATUS` if empty) and reason.
-    close_received: Option<(CloseCode, String)>,
-    /// No more frames are read: a close frame or a violation was seen.
-    reader_done: bool,
-    /// `receive` stopped at `max_pending_events` with bytes left.
+    /// `receive` stopped at its event budget with bytes left.
     stalled: bool,
-    failed: bool,
     error: Option<Error>,
     /// The negotiated extension, if any.
     extension: Option<Box<dyn Extension>>,
@@ -145,10 +189,7 @@ pub struct Connection {
     pongs: VecDeque<u64>,
     /// The latest ping received while `MAX_UNWRITTEN_PONGS` pongs waited.
     pong_pending: Option<Bytes>,
-    handshake_deadline: Option<Instant>,
-    close_deadline: Option<Instant>,
-    last_received: Instant,
-    ping_sent: Option<Instant>,
+    timers: Timers,
 }
 
 impl core::fmt::Debug for Connection {
@@ -164,180 +205,6 @@ impl core::fmt::Debug for Connection {
 }
 
 impl Connection {
-    /// A client connection in CONNECTING: the request is already queued in
-    /// [`Connection::transmit`]. `entropy` supplies the handshake key and
-    /// every mask key. A request whose fields cannot be written into an
-    /// HTTP head ([`ClientRequest::check`]) is refused with
-    /// [`HandshakeError::InvalidField`].
-    pub fn client(
-        request: &ClientRequest,
-        config: Config,
-        mut entropy: impl Entropy + 'static,
-        now: Instant,
-    ) -> Result<Self, HandshakeError> {
-        let request = negotiate::with_offer(request, &config);
-        let (handshake, bytes) = ClientHandshake::new(&request, &mut entropy, &config)?;
-        let mut conn = Self::with_phase(
-            Role::Client,
-            config,
-            Phase::Client(handshake),
-            Some(Box::new(entropy)),
-            now,
-        );
-        conn.out.push_raw(&bytes);
-        conn.handshake_deadline = Some(now + conn.config.handshake_timeout);
-        Ok(conn)
-    }
-
-    /// A server connection in CONNECTING, answering the request it will
-    /// receive according to `policy`.
-    pub fn server(policy: ServerPolicy, config: Config, now: Instant) -> Self {
-        let handshake = ServerHandshake::new(&config);
-        let mut conn = Self::with_phase(
-            Role::Server,
-            config,
-            Phase::Server(handshake, policy),
-            None,
-            now,
-        );
-        conn.handshake_deadline = Some(now + conn.config.handshake_timeout);
-        conn
-    }
-
-    /// A client connection that is already OPEN, for an opening handshake
-    /// done elsewhere (e.g. with [`ClientHandshake`] directly).
-    pub fn established_client(
-        config: Config,
-        entropy: impl Entropy + 'static,
-        now: Instant,
-    ) -> Self {
-        Self::with_phase(
-            Role::Client,
-            config,
-            Phase::Open,
-            Some(Box::new(entropy)),
-            now,
-        )
-    }
-
-    /// A server connection that is already OPEN, for an opening handshake
-    /// done elsewhere (e.g. an HTTP server's upgrade).
-    pub fn established_server(config: Config, now: Instant) -> Self {
-        Self::with_phase(Role::Server, config, Phase::Open, None, now)
-    }
-
-    /// The server side of an opening handshake whose request an HTTP server
-    /// parsed (hyper, h2, an HTTP/3 stack): `request` passed
-    /// [`Request::from_head`] and `accept` is the decision
-    /// ([`ServerPolicy::decide`], or the application's). Negotiates
-    /// permessage-deflate as [`Connection::server`] would and returns the
-    /// response head to send, shaped for the request's HTTP version, with
-    /// a connection that is OPEN (its [`Event::Open`] queued) and records
-    /// the subprotocol and extensions. Frames follow on the upgraded
-    /// transport (the HTTP/2 or HTTP/3 stream).
-    pub fn upgraded(
-        request: &Request,
-        accept: Accept,
-        config: Config,
-        now: Instant,
-    ) -> Result<(Self, ResponseHead), SendError> {
-        let mut conn = Self::with_phase(Role::Server, config, Phase::Open, None, now);
-        let head = conn.answer(request, accept)?;
-        Ok((conn, head))
-    }
-
-    /// The client side of an extended CONNECT (RFC 8441 over HTTP/2,
-    /// RFC 9220 over HTTP/3): the request for the HTTP client to send, with
-    /// the permessage-deflate offer `config` asks for, and the handshake
-    /// that checks the answer in [`Connection::client_upgraded`]. Send it
-    /// only once the server's SETTINGS enabled the extended CONNECT.
-    pub fn extended_connect(
-        request: &ClientRequest,
-        config: &Config,
-    ) -> Result<(ClientHandshake, ConnectRequest), HandshakeError> {
-        let request = negotiate::with_offer(request, config);
-        ClientHandshake::extended_connect(&request, config)
-    }
-
-    /// The answer to an extended CONNECT, checked as our own handshake
-    /// checks a `101` (a `2xx`, a subprotocol we offered, a valid
-    /// permessage-deflate answer): an OPEN connection (its [`Event::Open`]
-    /// queued) for the stream, or why not.
-    pub fn client_upgraded(
-        handshake: &ClientHandshake,
-        status: u16,
-        headers: alloc::vec::Vec<Header>,
-        config: Config,
-        entropy: impl Entropy + 'static,
-        now: Instant,
-    ) -> Result<Self, HandshakeError> {
-        let response = handshake.check_response(status, headers)?;
-        let mut conn = Self::with_phase(
-            Role::Client,
-            config,
-            Phase::Open,
-            Some(Box::new(entropy)),
-            now,
-        );
-        conn.start_extension(response.extensions.as_deref())?;
-        conn.open(response.protocol, response.extensions);
-        Ok(conn)
-    }
-
-    /// For an opening handshake done elsewhere: runs the extensions its
-    /// `Sec-WebSocket-Extensions` response agreed (as the server sent it,
-    /// or the client received it). Call it right after
-    /// [`Connection::established_server`] or
-    /// [`Connection::established_client`], before any frame. Extensions
-    /// sockweave does not run (or all of them, without the `deflate`
-    /// feature) are left to the caller; their RSV bits then still fail
-    /// the connection. A client fails on an invalid permessage-deflate
-    /// response, as it would in its own handshake.
-    pub fn use_extensions(&mut self, response: &str) -> Result<(), HandshakeError> {
-        let extension = match self.role {
-            Role::Client => negotiate::check(Some(response), &self.config)?,
-            Role::Server => negotiate::written(response, &self.config),
-        };
-        if let Some(extension) = extension {
-            self.set_extension(extension);
-        }
-        self.negotiated.extensions = Some(response.into());
-        Ok(())
-    }
-
-    fn with_phase(
-        role: Role,
-        config: Config,
-        phase: Phase,
-        entropy: Option<Box<dyn Entropy>>,
-        now: Instant,
-    ) -> Self {
-        Self {
-            role,
-            reader: Reader::new(role, &config),
-            config,
-            phase,
-            out: Outbound::default(),
-            entropy,
-            events: VecDeque::new(),
-            negotiated: Open::default(),
-            close_sent: None,
-            close_received: None,
-            reader_done: false,
-            stalled: false,
-            failed: false,
-            error: None,
-            extension: None,
-            sending: None,
-            pongs: VecDeque::new(),
-            pong_pending: None,
-            handshake_deadline: None,
-            close_deadline: None,
-            last_received: now,
-            ping_sent: None,
-        }
-    }
-
     // ----- inputs -------------------------------------------------------
 
     /// Processes received bytes. Complete frames are taken out of `input`;
@@ -360,8 +227,7 @@ impl Connection {
         }
         let capacity = input.capacity();
         if !input.is_empty() {
-            self.last_received = now;
-            self.ping_sent = None;
+            self.timers.received(now);
         }
         loop {
             match &mut self.phase {
@@ -399,28 +265,32 @@ impl Connection {
                     input.clear();
                     return;
                 }
-                Phase::Open | Phase::Closing => break,
+                Phase::Open | Phase::Closing(_) => break,
             }
         }
-        while !self.reader_done {
-            if self.events.len() >= self.config.max_pending_events.max(1) && !input.is_empty() {
+        while !self.reader.is_stopped() {
+            let (max_events, max_bytes) =
+                (self.config.max_pending_events, self.config.max_message_len);
+            if self.events.is_full(max_events, max_bytes) && !input.is_empty() {
                 self.stalled = true;
                 break;
             }
             match self.reader.next(input, now, self.extension.as_deref_mut()) {
                 Ok(Some(queued)) => {
                     // Nothing after a close frame is read (§5.5.1).
-                    self.reader_done = matches!(queued, Queued::PeerClose(..));
-                    self.events.push_back(queued);
+                    if matches!(queued, Queued::PeerClose(..)) {
+                        self.reader.stop();
+                    }
+                    self.events.push(queued);
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    self.reader_done = true;
-                    self.events.push_back(Queued::Fail(Error::Protocol(e), now));
+                    self.reader.stop();
+                    self.events.push(Queued::Fail(Error::Protocol(e), now));
                 }
             }
         }
-        if self.reader_done {
+        if self.reader.is_stopped() {
             input.clear();
         }
         shrink(input, capacity);
@@ -430,9 +300,9 @@ impl Connection {
     /// clean only if the closing handshake had completed. Takes effect in
     /// order, after the events of bytes received before it.
     pub fn receive_eof(&mut self, _now: Instant) {
-        if matches!(self.phase, Phase::Open | Phase::Closing) {
-            self.reader_done = true;
-            self.events.push_back(Queued::Eof);
+        if matches!(self.phase, Phase::Open | Phase::Closing(_)) {
+            self.reader.stop();
+            self.events.push(Queued::Eof);
         } else {
             self.apply_eof();
         }
@@ -450,9 +320,8 @@ impl Connection {
                 self.report(Error::TransportClosed);
                 self.finish(false);
             }
-            Phase::Closing => {
-                let clean =
-                    self.close_sent.is_some() && self.close_received.is_some() && !self.failed;
+            Phase::Closing(ref closing) => {
+                let clean = closing.was_clean(self.out.written());
                 self.finish(clean);
             }
         }
@@ -471,136 +340,67 @@ impl Connection {
                 self.report(Error::Handshake(HandshakeError::Eof));
             }
             Phase::Open => self.report(Error::TransportClosed),
-            Phase::Refusing { .. } | Phase::Closing => {}
+            Phase::Refusing { .. } | Phase::Closing(_) => {}
         }
         self.out.discard();
         self.pongs.clear();
-        self.reader_done = true;
+        self.reader.stop();
         self.finish(false);
     }
 
     /// Runs the timers that are due at `now`. Harmless to call early.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let due = |deadline: Option<Instant>| deadline.is_some_and(|d| d <= now);
-        match self.phase {
-            Phase::Client(_) | Phase::Server(..) | Phase::Deciding(_)
-                if due(self.handshake_deadline) =>
-            {
-                self.report(Error::Timeout(Timeout::Handshake));
-                self.finish(false);
-            }
-            Phase::Refusing { .. } | Phase::Closing if due(self.close_deadline) => {
-                // A peer that stopped reading never got our close frame.
-                let written = self.close_sent.is_some_and(|end| self.out.written() >= end);
-                let clean = written && self.close_received.is_some() && !self.failed;
-                if !clean && !self.failed && matches!(self.phase, Phase::Closing) {
-                    self.report(Error::Timeout(Timeout::Close));
-                }
-                self.finish(clean);
-            }
-            Phase::Open => {
-                if due(self.message_deadline()) {
-                    if let Some(error) = self.fail(Error::Timeout(Timeout::Message), now) {
+        // Each action moves its timer past `now` or leaves OPEN, so this
+        // ends; the bound is for the reader's peace of mind.
+        for _ in 0..4 {
+            let open = matches!(self.phase, Phase::Open);
+            let since = self.reader.message_since();
+            let Some(due) = self.timers.due(now, open, &self.config, since) else {
+                return;
+            };
+            match due {
+                Due::Phase => match &self.phase {
+                    Phase::Client(_) | Phase::Server(..) | Phase::Deciding(_) => {
+                        self.report(Error::Timeout(Timeout::Handshake));
+                        self.finish(false);
+                    }
+                    Phase::Refusing { .. } => self.finish(false),
+                    Phase::Closing(closing) => {
+                        // A peer that stopped reading never got our frame.
+                        let clean = closing.was_clean(self.out.written());
+                        if !clean && !closing.failed {
+                            self.report(Error::Timeout(Timeout::Close));
+                        }
+                        self.finish(clean);
+                    }
+                    Phase::Open | Phase::Closed => {}
+                },
+                Due::Message | Due::Pong => {
+                    let timeout = match due {
+                        Due::Message => Timeout::Message,
+                        _ => Timeout::Pong,
+                    };
+                    if let Some(error) = self.fail(Error::Timeout(timeout), now) {
                         self.push(Event::Error(error));
                     }
-                    return;
                 }
-                if let Some(keepalive) = self.config.keepalive {
-                    match self.ping_sent {
-                        Some(sent) if now >= sent + keepalive.timeout => {
-                            if let Some(error) = self.fail(Error::Timeout(Timeout::Pong), now) {
-                                self.push(Event::Error(error));
-                            }
-                            return;
-                        }
-                        None if now >= self.last_received + keepalive.interval => {
-                            let mask = self.mask_key();
-                            self.out
-                                .push_frame(OpCode::Ping, (true, 0), Bytes::new(), mask, None);
-                            self.ping_sent = Some(now);
-                        }
-                        _ => {}
-                    }
+                Due::Ping => {
+                    let mask = self.mask_key();
+                    self.out
+                        .push_frame(OpCode::Ping, (true, 0), Bytes::new(), mask, None);
+                    self.timers.ping_sent(now);
                 }
-                if let Some(idle) = self.config.idle_timeout {
-                    if now >= self.last_received + idle {
-                        // Our own close, so it may end cleanly; the error
-                        // says why it happened.
-                        self.report(Error::Timeout(Timeout::Idle));
-                        let _ = self.close(CloseCode::GOING_AWAY, "idle timeout", now);
-                    }
+                Due::Idle => {
+                    // Our own close, so it may end cleanly; the error says
+                    // why it happened.
+                    self.report(Error::Timeout(Timeout::Idle));
+                    let _ = self.close(CloseCode::GOING_AWAY, "idle timeout", now);
                 }
             }
-            _ => {}
         }
     }
 
     // ----- application calls ----------------------------------------------
-
-    /// Queues a whole message.
-    pub fn send(&mut self, message: impl Into<Message>) -> Result<(), SendError> {
-        let message = message.into();
-        self.check_can_send()?;
-        if self.sending.is_some() {
-            return Err(SendError::FragmentOutOfOrder);
-        }
-        if !self.has_room(message.len()) {
-            return Err(SendError::Full(message));
-        }
-        let opcode = opcode_of(message.kind());
-        let transform = self
-            .extension
-            .as_ref()
-            .is_some_and(|e| e.wants(message.len(), true));
-        self.push_data(opcode, true, transform, message.into_bytes());
-        Ok(())
-    }
-
-    /// Queues one piece of a message sent in pieces: the first piece fixes
-    /// the kind, later pieces must match it, and `last` ends the message.
-    /// A text piece is valid UTF-8 on its own, so the whole message is too.
-    pub fn send_fragment(
-        &mut self,
-        piece: impl Into<Message>,
-        last: bool,
-    ) -> Result<(), SendError> {
-        let piece = piece.into();
-        self.check_can_send()?;
-        let (opcode, transform) = match self.sending {
-            None => {
-                let transform = self
-                    .extension
-                    .as_ref()
-                    .is_some_and(|e| e.wants(piece.len(), last));
-                (opcode_of(piece.kind()), transform)
-            }
-            Some((kind, transform)) if kind == piece.kind() => (OpCode::Continuation, transform),
-            Some(_) => return Err(SendError::FragmentOutOfOrder),
-        };
-        if !self.has_room(piece.len()) {
-            return Err(SendError::Full(piece));
-        }
-        self.sending = (!last).then_some((piece.kind(), transform));
-        self.push_data(opcode, last, transform, piece.into_bytes());
-        Ok(())
-    }
-
-    /// Queues a ping with up to 125 bytes of payload.
-    pub fn ping(&mut self, payload: &[u8]) -> Result<(), SendError> {
-        if payload.len() > MAX_CONTROL_PAYLOAD {
-            return Err(SendError::ControlTooLong(payload.len()));
-        }
-        self.check_can_send()?;
-        let mask = self.mask_key();
-        self.out.push_frame(
-            OpCode::Ping,
-            (true, 0),
-            Bytes::copy_from_slice(payload),
-            mask,
-            None,
-        );
-        Ok(())
-    }
 
     /// Starts the closing handshake with `code` and a reason of at most 123
     /// bytes; [`CloseCode::NO_STATUS`] sends a close frame without a code
@@ -626,8 +426,8 @@ impl Connection {
                 self.out = Outbound::default();
                 self.finish(false);
             }
-            Phase::Open | Phase::Closing if self.close_sent.is_none() => {
-                self.send_close(Some((code, reason)), now);
+            Phase::Open => {
+                self.send_close(Some((code, reason)), now, false);
                 self.progress();
             }
             _ => {}
@@ -668,7 +468,7 @@ impl Connection {
     #[must_use = "an event not taken is lost: drain until None"]
     pub fn poll_event(&mut self) -> Option<Event> {
         loop {
-            match self.events.pop_front()? {
+            match self.events.pop()? {
                 Queued::Event(event) => return Some(event),
                 Queued::Ping(payload) => {
                     if matches!(self.phase, Phase::Open) {
@@ -744,31 +544,9 @@ impl Connection {
     /// When [`Connection::handle_timeout`] should next be called.
     #[must_use = "without arming a timer for it, keepalive, close and message deadlines never run"]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match self.phase {
-            Phase::Client(_) | Phase::Server(..) | Phase::Deciding(_) => self.handshake_deadline,
-            Phase::Refusing { .. } | Phase::Closing => self.close_deadline,
-            Phase::Open => {
-                let keepalive = self.config.keepalive.map(|k| match self.ping_sent {
-                    Some(sent) => sent + k.timeout,
-                    None => self.last_received + k.interval,
-                });
-                let idle = self
-                    .config
-                    .idle_timeout
-                    .map(|idle| self.last_received + idle);
-                [keepalive, idle, self.message_deadline()]
-                    .into_iter()
-                    .flatten()
-                    .min()
-            }
-            Phase::Closed => None,
-        }
-    }
-
-    /// When the data message in progress must have ended.
-    fn message_deadline(&self) -> Option<Instant> {
-        let since = self.reader.message_since()?;
-        Some(since + self.config.message_timeout?)
+        let open = matches!(self.phase, Phase::Open);
+        self.timers
+            .next(open, &self.config, self.reader.message_since())
     }
 
     // ----- state ----------------------------------------------------------
@@ -778,89 +556,30 @@ impl Connection {
         match self.phase {
             Phase::Client(_) | Phase::Server(..) | Phase::Deciding(_) => ReadyState::Connecting,
             Phase::Open => ReadyState::Open,
-            Phase::Refusing { .. } | Phase::Closing => ReadyState::Closing,
+            Phase::Refusing { .. } | Phase::Closing(_) => ReadyState::Closing,
             Phase::Closed => ReadyState::Closed,
         }
-    }
-
-    /// Application payload bytes queued and not yet taken by the transport.
-    pub fn buffered_amount(&self) -> usize {
-        self.out.buffered()
-    }
-
-    /// Whether there are bytes to write.
-    pub fn wants_write(&self) -> bool {
-        !self.out.is_empty()
-    }
-
-    /// Whether the last [`Connection::receive`] stopped at
-    /// [`Config::max_pending_events`] with bytes left in its input (whole
-    /// frames, perhaps): once [`Connection::poll_event`] is drained, call
-    /// `receive` again with the same buffer before reading more. An
-    /// adapter that reads only while this is false holds at most
-    /// `max_pending_events` events and one read's worth of input.
-    pub fn needs_receive(&self) -> bool {
-        self.stalled && !self.reader_done && self.wants_read()
-    }
-
-    /// How many events wait for [`Connection::poll_event`] (counting the
-    /// reactions, pongs and close replies, that take effect there). An
-    /// adapter that reads only when this is 0 holds at most one read's
-    /// worth of decoded messages.
-    pub fn pending_events(&self) -> usize {
-        self.events.len()
-    }
-
-    /// Whether the connection still needs bytes from the transport.
-    pub fn wants_read(&self) -> bool {
-        !matches!(
-            self.phase,
-            Phase::Closed | Phase::Deciding(_) | Phase::Refusing { .. }
-        )
-    }
-
-    /// Our role.
-    pub fn role(&self) -> Role {
-        self.role
-    }
-
-    /// The negotiated subprotocol, once OPEN.
-    pub fn protocol(&self) -> Option<&str> {
-        self.negotiated.protocol.as_deref()
-    }
-
-    /// The negotiated `Sec-WebSocket-Extensions` value, once OPEN.
-    pub fn extensions(&self) -> Option<&str> {
-        self.negotiated.extensions.as_deref()
-    }
-
-    /// Why the connection failed, if it did.
-    pub fn error(&self) -> Option<&Error> {
-        self.error.as_ref()
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &Config {
-        &self.config
     }
 
     // ----- transitions ----------------------------------------------------
 
     fn apply_peer_close(&mut self, frame: Option<(CloseCode, String)>, now: Instant) {
-        if matches!(self.phase, Phase::Closed) || self.close_received.is_some() {
-            return;
-        }
-        if self.close_sent.is_none() {
+        if matches!(self.phase, Phase::Open) {
             // Echo the code and the reason, as Node ws and python
             // websockets do: browsers show the reason in CloseEvent, and a
             // peer's reason already fits a close frame (§5.5).
             let echo = frame
                 .as_ref()
                 .map(|(code, reason)| (*code, reason.as_str()));
-            self.send_close(echo, now);
+            self.send_close(echo, now, false);
         }
-        self.close_received = Some(frame.unwrap_or((CloseCode::NO_STATUS, String::new())));
-        self.progress();
+        let Phase::Closing(closing) = &mut self.phase else {
+            return;
+        };
+        if closing.received.is_none() {
+            closing.received = Some(frame.unwrap_or((CloseCode::NO_STATUS, String::new())));
+            self.progress();
+        }
     }
 
     fn open(&mut self, protocol: Option<String>, extensions: Option<String>) {
@@ -869,7 +588,7 @@ impl Connection {
             extensions,
         };
         self.phase = Phase::Open;
-        self.handshake_deadline = None;
+        self.timers.end_phase();
         self.push(Event::Open(self.negotiated.clone()));
     }
 
@@ -919,27 +638,6 @@ impl Connection {
         self.extension = Some(extension);
     }
 
-    /// Queues a data frame, through the extension when `transform`.
-    fn push_data(&mut self, opcode: OpCode, fin: bool, transform: bool, payload: Bytes) {
-        let mask = self.mask_key();
-        let amount = Some(payload.len());
-        match self.extension.as_mut().filter(|_| transform) {
-            Some(extension) => {
-                let mut out = alloc::vec::Vec::new();
-                extension.encode(&payload, fin, &mut out);
-                // RSV bits on the first frame of the message only.
-                let rsv = if opcode == OpCode::Continuation {
-                    0
-                } else {
-                    extension.rsv()
-                };
-                self.out
-                    .push_frame(opcode, (fin, rsv), out.into(), mask, amount);
-            }
-            None => self.out.push_frame(opcode, (fin, 0), payload, mask, amount),
-        }
-    }
-
     /// Writes a refusal already checked ([`Reject::check`]).
     fn refuse(&mut self, reject: &Reject, error: HandshakeError) {
         self.out.push_raw(&reject.to_bytes().unwrap_or_default());
@@ -947,7 +645,8 @@ impl Connection {
         self.phase = Phase::Refusing {
             end: self.out.end(),
         };
-        self.close_deadline = Some(self.last_received + self.config.close_timeout);
+        let since = self.timers.last_received();
+        self.timers.start_phase(since, self.config.close_timeout);
         self.progress();
     }
 
@@ -955,22 +654,23 @@ impl Connection {
     /// error's code, and close once it is written. Returns the error to
     /// report, `None` if the connection had already failed or closed.
     fn fail(&mut self, error: Error, now: Instant) -> Option<Error> {
-        if self.failed || matches!(self.phase, Phase::Closed) {
-            return None;
+        self.reader.stop();
+        match &mut self.phase {
+            Phase::Open => {
+                let reason = error.to_string();
+                let reason = truncate(&reason, MAX_REASON_LEN);
+                self.send_close(Some((error.close_code(), reason)), now, true);
+            }
+            Phase::Closing(closing) if !closing.failed => closing.failed = true,
+            _ => return None,
         }
-        self.failed = true;
-        self.reader_done = true;
         self.error = Some(error.clone());
-        if self.close_sent.is_none() {
-            let reason = error.to_string();
-            let reason = truncate(&reason, MAX_REASON_LEN);
-            self.send_close(Some((error.close_code(), reason)), now);
-        }
         self.progress();
         Some(error)
     }
 
-    fn send_close(&mut self, frame: Option<(CloseCode, &str)>, now: Instant) {
+    /// Queues our close frame: OPEN becomes CLOSING.
+    fn send_close(&mut self, frame: Option<(CloseCode, &str)>, now: Instant, failed: bool) {
         let mut payload = alloc::vec::Vec::new();
         if let Some((code, reason)) = frame.filter(|(code, _)| *code != CloseCode::NO_STATUS) {
             payload.extend_from_slice(&code.0.to_be_bytes());
@@ -979,25 +679,25 @@ impl Connection {
         let mask = self.mask_key();
         self.out
             .push_frame(OpCode::Close, (true, 0), payload.into(), mask, None);
-        self.close_sent = Some(self.out.end());
         self.pong_pending = None;
-        self.phase = Phase::Closing;
-        self.close_deadline = Some(now + self.config.close_timeout);
+        self.phase = Phase::Closing(Closing {
+            sent: self.out.end(),
+            received: None,
+            failed,
+        });
+        self.timers.start_phase(now, self.config.close_timeout);
     }
 
     /// Moves to CLOSED when what we were waiting to write is written.
     fn progress(&mut self) {
         let written = self.out.written();
-        match self.phase {
-            Phase::Refusing { end } if written >= end => self.finish(false),
-            Phase::Closing => {
-                let flushed = self.close_sent.is_some_and(|end| written >= end);
-                if !flushed {
-                    return;
-                }
-                if self.failed {
+        match &self.phase {
+            Phase::Refusing { end } if written >= *end => self.finish(false),
+            Phase::Closing(closing) if written >= closing.sent => {
+                if closing.failed {
                     self.finish(false);
-                } else if self.close_received.is_some() && self.role == Role::Server {
+                } else if closing.received.is_some() && self.role == Role::Server {
+                    // The server closes the transport first (§7.1.1).
                     self.finish(true);
                 }
             }
@@ -1006,17 +706,14 @@ impl Connection {
     }
 
     fn finish(&mut self, was_clean: bool) {
-        if matches!(self.phase, Phase::Closed) {
-            return;
-        }
-        self.phase = Phase::Closed;
-        self.handshake_deadline = None;
-        self.close_deadline = None;
+        let received = match core::mem::replace(&mut self.phase, Phase::Closed) {
+            Phase::Closed => return,
+            Phase::Closing(closing) => closing.received,
+            _ => None,
+        };
+        self.timers.end_phase();
         self.pong_pending = None;
-        let (code, reason) = self
-            .close_received
-            .clone()
-            .unwrap_or((CloseCode::ABNORMAL, String::new()));
+        let (code, reason) = received.unwrap_or((CloseCode::ABNORMAL, String::new()));
         self.push(Event::Closed(CloseEvent {
             code,
             reason,
@@ -1025,7 +722,7 @@ impl Connection {
     }
 
     fn push(&mut self, event: Event) {
-        self.events.push_back(Queued::Event(event));
+        self.events.push(Queued::Event(event));
     }
 
     /// Reports an error that ends the connection at once.
@@ -1037,7 +734,7 @@ impl Connection {
     }
 
     fn queue_pong(&mut self, payload: Bytes) {
-        if self.close_sent.is_some() {
+        if !matches!(self.phase, Phase::Open) {
             return;
         }
         if self.pongs.len() >= MAX_UNWRITTEN_PONGS {
@@ -1048,32 +745,6 @@ impl Connection {
         self.out
             .push_frame(OpCode::Pong, (true, 0), payload, mask, None);
         self.pongs.push_back(self.out.end());
-    }
-
-    fn check_can_send(&self) -> Result<(), SendError> {
-        match self.phase {
-            Phase::Open => Ok(()),
-            Phase::Client(_) | Phase::Server(..) | Phase::Deciding(_) => Err(SendError::NotOpen),
-            _ => Err(SendError::Closing),
-        }
-    }
-
-    fn has_room(&self, payload_len: usize) -> bool {
-        self.out.is_empty() || self.out.len().saturating_add(payload_len) <= self.config.max_queued
-    }
-
-    fn mask_key(&mut self) -> Option<[u8; 4]> {
-        let entropy = self.entropy.as_mut()?;
-        let mut key = [0; 4];
-        entropy.fill(&mut key);
-        Some(key)
-    }
-}
-
-fn opcode_of(kind: Kind) -> OpCode {
-    match kind {
-        Kind::Text => OpCode::Text,
-        Kind::Binary => OpCode::Binary,
     }
 }
 

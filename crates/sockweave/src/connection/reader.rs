@@ -46,6 +46,9 @@ pub(super) struct Reader {
     queued: Option<Queued>,
     /// When the first frame of the data message in progress began.
     message_since: Option<Instant>,
+    /// Nothing more is read: the peer's close frame or a violation was
+    /// seen, or the transport ended (§5.5.1: nothing after a close frame).
+    stopped: bool,
 }
 
 #[derive(Debug)]
@@ -83,7 +86,16 @@ impl Reader {
             carry: ([0; 4], 0),
             queued: None,
             message_since: None,
+            stopped: false,
         }
+    }
+
+    pub(super) fn stop(&mut self) {
+        self.stopped = true;
+    }
+
+    pub(super) fn is_stopped(&self) -> bool {
+        self.stopped
     }
 
     /// When the data message in progress began to arrive (its first frame
@@ -300,11 +312,9 @@ impl Reader {
             if self.streaming {
                 let mut restored = Vec::new();
                 extension.decode(&chunk, last, self.max_message, &mut restored)?;
-                if restored.capacity() > 2 * restored.len() {
-                    // The inflater sizes its output room generously; a
-                    // piece kept for long holds only its own bytes.
-                    restored.shrink_to_fit();
-                }
+                // The inflater sizes its output room generously; a piece
+                // waiting for the application holds only its own bytes.
+                restored.shrink_to_fit();
                 if text {
                     feed(&mut self.utf8, &restored, last)?;
                 }
@@ -328,7 +338,11 @@ impl Reader {
         if !last {
             return Ok(None);
         }
-        let message = self.message.take().expect("checked above");
+        let mut message = self.message.take().expect("checked above");
+        // Buffers grow by doubling (and inflating leaves room): a message
+        // waiting for the application holds only its own bytes, which is
+        // what the pinned budget counts (`Config::pinned_budget`).
+        message.buf.shrink_to_fit();
         let bytes = Bytes::from(message.buf);
         Ok(Some(Queued::Event(Event::Message(match message.kind {
             Kind::Text => Message::Text(Text::from_validated(bytes)),

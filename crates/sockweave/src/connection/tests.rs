@@ -2,6 +2,7 @@ use super::*;
 use crate::error::ProtocolError;
 use crate::frame::{FrameHeader, encode_frame};
 use crate::handshake::ClientRequest;
+use crate::message::Message;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::time::Duration;
@@ -475,6 +476,34 @@ fn client_waits_for_the_server_to_close_the_transport() {
     assert_eq!(conn.poll_timeout(), Some(T0 + Duration::from_secs(5)));
     conn.receive_eof(T0);
     assert_eq!(events(&mut conn), [closed(1000, true)]);
+}
+
+#[test]
+fn a_close_is_clean_only_once_our_frame_was_written() {
+    // The server closes; the transport ends before our echo was written:
+    // the closing handshake never completed (RFC 6455 §7.1.4).
+    let mut conn = Connection::established_client(Config::default(), zeros, T0);
+    let evs = feed(&mut conn, b"\x88\x02\x03\xe8");
+    assert!(evs.is_empty(), "{evs:?}");
+    conn.receive_eof(T0);
+    assert_eq!(events(&mut conn), [closed(1000, false)]);
+    // Written first: clean.
+    let mut conn = Connection::established_client(Config::default(), zeros, T0);
+    feed(&mut conn, b"\x88\x02\x03\xe8");
+    wire(&mut conn);
+    conn.receive_eof(T0);
+    assert_eq!(events(&mut conn), [closed(1000, true)]);
+    // And the same rule when the close timeout ends it.
+    let mut conn = Connection::established_client(Config::default(), zeros, T0);
+    feed(&mut conn, b"\x88\x02\x03\xe8");
+    conn.handle_timeout(T0 + Duration::from_secs(5));
+    assert_eq!(
+        events(&mut conn),
+        [
+            Event::Error(Error::Timeout(Timeout::Close)),
+            closed(1000, false)
+        ]
+    );
 }
 
 #[test]

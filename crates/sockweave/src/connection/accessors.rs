@@ -1,0 +1,70 @@
+//! What a host asks a connection between calls: what it holds, what it
+//! wants, what was negotiated.
+
+use super::{Connection, Phase};
+use crate::Role;
+use crate::config::Config;
+use crate::error::Error;
+
+impl Connection {
+    /// Application payload bytes queued and not yet taken by the transport.
+    pub fn buffered_amount(&self) -> usize {
+        self.out.buffered()
+    }
+
+    /// Whether there are bytes to write.
+    pub fn wants_write(&self) -> bool {
+        !self.out.is_empty()
+    }
+
+    /// Whether the last [`Connection::receive`] stopped at
+    /// [`Config::max_pending_events`] with bytes left in its input (whole
+    /// frames, perhaps): once [`Connection::poll_event`] is drained, call
+    /// `receive` again with the same buffer before reading more. An
+    /// adapter that reads only while this is false holds at most
+    /// `max_pending_events` events and one read's worth of input.
+    pub fn needs_receive(&self) -> bool {
+        self.stalled && !self.reader.is_stopped() && self.wants_read()
+    }
+
+    /// How many events wait for [`Connection::poll_event`] (counting the
+    /// reactions, pongs and close replies, that take effect there). An
+    /// adapter that reads only when this is 0 holds at most one read's
+    /// worth of decoded messages.
+    pub fn pending_events(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Whether the connection still needs bytes from the transport.
+    pub fn wants_read(&self) -> bool {
+        !matches!(
+            self.phase,
+            Phase::Closed | Phase::Deciding(_) | Phase::Refusing { .. }
+        )
+    }
+
+    /// Our role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The negotiated subprotocol, once OPEN.
+    pub fn protocol(&self) -> Option<&str> {
+        self.negotiated.protocol.as_deref()
+    }
+
+    /// The negotiated `Sec-WebSocket-Extensions` value, once OPEN.
+    pub fn extensions(&self) -> Option<&str> {
+        self.negotiated.extensions.as_deref()
+    }
+
+    /// Why the connection failed, if it did.
+    pub fn error(&self) -> Option<&Error> {
+        self.error.as_ref()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+}

@@ -1,0 +1,186 @@
+//! Making a connection: for our own opening handshake (client or server),
+//! for one done elsewhere (an HTTP server's upgrade, an extended CONNECT),
+//! or already OPEN. Each starts in the phase its situation calls for; the
+//! transitions from there are in `mod.rs`.
+
+use super::{Connection, Events, Outbound, Phase, Reader, Timers, negotiate};
+use crate::config::Config;
+use crate::error::SendError;
+use crate::event::Open;
+use crate::handshake::{
+    Accept, ClientHandshake, ClientRequest, ConnectRequest, HandshakeError, Header, Request,
+    ResponseHead, ServerHandshake, ServerPolicy,
+};
+use crate::time::Instant;
+use crate::{Entropy, Role};
+use alloc::boxed::Box;
+use alloc::collections::VecDeque;
+
+impl Connection {
+    /// A client connection in CONNECTING: the request is already queued in
+    /// [`Connection::transmit`]. `entropy` supplies the handshake key and
+    /// every mask key. A request whose fields cannot be written into an
+    /// HTTP head ([`ClientRequest::check`]) is refused with
+    /// [`HandshakeError::InvalidField`].
+    pub fn client(
+        request: &ClientRequest,
+        config: Config,
+        mut entropy: impl Entropy + 'static,
+        now: Instant,
+    ) -> Result<Self, HandshakeError> {
+        let request = negotiate::with_offer(request, &config);
+        let (handshake, bytes) = ClientHandshake::new(&request, &mut entropy, &config)?;
+        let mut conn = Self::with_phase(
+            Role::Client,
+            config,
+            Phase::Client(handshake),
+            Some(Box::new(entropy)),
+            now,
+        );
+        conn.out.push_raw(&bytes);
+        conn.timers.start_phase(now, conn.config.handshake_timeout);
+        Ok(conn)
+    }
+
+    /// A server connection in CONNECTING, answering the request it will
+    /// receive according to `policy`.
+    pub fn server(policy: ServerPolicy, config: Config, now: Instant) -> Self {
+        let handshake = ServerHandshake::new(&config);
+        let mut conn = Self::with_phase(
+            Role::Server,
+            config,
+            Phase::Server(handshake, policy),
+            None,
+            now,
+        );
+        conn.timers.start_phase(now, conn.config.handshake_timeout);
+        conn
+    }
+
+    /// A client connection that is already OPEN, for an opening handshake
+    /// done elsewhere (e.g. with [`ClientHandshake`] directly).
+    pub fn established_client(
+        config: Config,
+        entropy: impl Entropy + 'static,
+        now: Instant,
+    ) -> Self {
+        Self::with_phase(
+            Role::Client,
+            config,
+            Phase::Open,
+            Some(Box::new(entropy)),
+            now,
+        )
+    }
+
+    /// A server connection that is already OPEN, for an opening handshake
+    /// done elsewhere (e.g. an HTTP server's upgrade).
+    pub fn established_server(config: Config, now: Instant) -> Self {
+        Self::with_phase(Role::Server, config, Phase::Open, None, now)
+    }
+
+    /// The server side of an opening handshake whose request an HTTP server
+    /// parsed (hyper, h2, an HTTP/3 stack): `request` passed
+    /// [`Request::from_head`] and `accept` is the decision
+    /// ([`ServerPolicy::decide`], or the application's). Negotiates
+    /// permessage-deflate as [`Connection::server`] would and returns the
+    /// response head to send, shaped for the request's HTTP version, with
+    /// a connection that is OPEN (its [`Event::Open`](crate::Event::Open) queued) and records
+    /// the subprotocol and extensions. Frames follow on the upgraded
+    /// transport (the HTTP/2 or HTTP/3 stream).
+    pub fn upgraded(
+        request: &Request,
+        accept: Accept,
+        config: Config,
+        now: Instant,
+    ) -> Result<(Self, ResponseHead), SendError> {
+        let mut conn = Self::with_phase(Role::Server, config, Phase::Open, None, now);
+        let head = conn.answer(request, accept)?;
+        Ok((conn, head))
+    }
+
+    /// The client side of an extended CONNECT (RFC 8441 over HTTP/2,
+    /// RFC 9220 over HTTP/3): the request for the HTTP client to send, with
+    /// the permessage-deflate offer `config` asks for, and the handshake
+    /// that checks the answer in [`Connection::client_upgraded`]. Send it
+    /// only once the server's SETTINGS enabled the extended CONNECT.
+    pub fn extended_connect(
+        request: &ClientRequest,
+        config: &Config,
+    ) -> Result<(ClientHandshake, ConnectRequest), HandshakeError> {
+        let request = negotiate::with_offer(request, config);
+        ClientHandshake::extended_connect(&request, config)
+    }
+
+    /// The answer to an extended CONNECT, checked as our own handshake
+    /// checks a `101` (a `2xx`, a subprotocol we offered, a valid
+    /// permessage-deflate answer): an OPEN connection (its [`Event::Open`](crate::Event::Open)
+    /// queued) for the stream, or why not.
+    pub fn client_upgraded(
+        handshake: &ClientHandshake,
+        status: u16,
+        headers: alloc::vec::Vec<Header>,
+        config: Config,
+        entropy: impl Entropy + 'static,
+        now: Instant,
+    ) -> Result<Self, HandshakeError> {
+        let response = handshake.check_response(status, headers)?;
+        let mut conn = Self::with_phase(
+            Role::Client,
+            config,
+            Phase::Open,
+            Some(Box::new(entropy)),
+            now,
+        );
+        conn.start_extension(response.extensions.as_deref())?;
+        conn.open(response.protocol, response.extensions);
+        Ok(conn)
+    }
+
+    /// For an opening handshake done elsewhere: runs the extensions its
+    /// `Sec-WebSocket-Extensions` response agreed (as the server sent it,
+    /// or the client received it). Call it right after
+    /// [`Connection::established_server`] or
+    /// [`Connection::established_client`], before any frame. Extensions
+    /// sockweave does not run (or all of them, without the `deflate`
+    /// feature) are left to the caller; their RSV bits then still fail
+    /// the connection. A client fails on an invalid permessage-deflate
+    /// response, as it would in its own handshake.
+    pub fn use_extensions(&mut self, response: &str) -> Result<(), HandshakeError> {
+        let extension = match self.role {
+            Role::Client => negotiate::check(Some(response), &self.config)?,
+            Role::Server => negotiate::written(response, &self.config),
+        };
+        if let Some(extension) = extension {
+            self.set_extension(extension);
+        }
+        self.negotiated.extensions = Some(response.into());
+        Ok(())
+    }
+
+    fn with_phase(
+        role: Role,
+        config: Config,
+        phase: Phase,
+        entropy: Option<Box<dyn Entropy>>,
+        now: Instant,
+    ) -> Self {
+        Self {
+            role,
+            reader: Reader::new(role, &config),
+            config,
+            phase,
+            out: Outbound::default(),
+            entropy,
+            events: Events::default(),
+            negotiated: Open::default(),
+            stalled: false,
+            error: None,
+            extension: None,
+            sending: None,
+            pongs: VecDeque::new(),
+            pong_pending: None,
+            timers: Timers::new(now),
+        }
+    }
+}
