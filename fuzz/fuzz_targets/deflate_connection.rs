@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
     let mut deflate = DeflateConfig::default();
     deflate.threshold = 0;
     config.deflate = Some(deflate);
-    let conn = Connection::server(ServerPolicy::default(), config, Instant::ZERO);
+    let conn = Connection::server(ServerPolicy::default(), config, Instant::ZERO).unwrap();
     let mut input = Vec::with_capacity(1 + REQUEST.len() + frames.len());
     input.push(chunk);
     input.extend_from_slice(REQUEST);

@@ -143,7 +143,7 @@ fuzz_target!(|data: &[u8]| {
         policy.protocols = vec!["chat".into()];
         policy.defer = s.defer;
         (
-            Connection::server(policy, s.config.clone(), now),
+            Connection::server(policy, s.config.clone(), now).unwrap(),
             OFFER.as_bytes().to_vec(),
         )
     };

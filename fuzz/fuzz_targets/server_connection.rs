@@ -12,6 +12,6 @@ fuzz_target!(|data: &[u8]| {
     let mut config = Config::default();
     config.max_message_len = 1 << 16;
     config.max_frame_len = 1 << 16;
-    let conn = Connection::server(ServerPolicy::default(), config, Instant::ZERO);
+    let conn = Connection::server(ServerPolicy::default(), config, Instant::ZERO).unwrap();
     common::drive(conn, data);
 });

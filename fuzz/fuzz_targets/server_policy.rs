@@ -32,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
     policy.same_host_origin = flags & 2 != 0;
     policy.allowed_origins = (flags & 4 != 0).then(|| list(origins));
     policy.protocols = list(protocols);
-    let mut conn = Connection::server(policy.clone(), Config::default(), Instant::ZERO);
+    let mut conn = Connection::server(policy.clone(), Config::default(), Instant::ZERO).unwrap();
     let mut input = BytesMut::from(request);
     conn.receive(&mut input, Instant::ZERO);
     let mut accepted = None;

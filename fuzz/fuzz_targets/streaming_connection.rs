@@ -7,7 +7,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use sockweave::deflate::DeflateConfig;
-use sockweave::{BytesMut, Config, Connection, Event, Instant, Kind, ReadyState, ServerPolicy};
+use sockweave::{BytesMut, Config, Connection, Event, Instant, MessageKind, ReadyState, ServerPolicy};
 use std::time::Duration;
 
 const LIMIT: u64 = 1 << 14;
@@ -31,20 +31,20 @@ fuzz_target!(|data: &[u8]| {
         config.deflate = Some(deflate);
     }
     let chunk = usize::from(choice >> 1).max(1);
-    let mut conn = Connection::server(ServerPolicy::default(), config, Instant::ZERO);
+    let mut conn = Connection::server(ServerPolicy::default(), config, Instant::ZERO).unwrap();
     let mut stream = REQUEST.to_vec();
     stream.extend_from_slice(frames);
 
     let mut input = BytesMut::new();
     let mut now = Instant::ZERO;
-    let mut in_message: Option<(Kind, u64)> = None;
+    let mut in_message: Option<(MessageKind, u64)> = None;
     let mut closed = 0;
     let mut take = |conn: &mut Connection, input: &mut BytesMut, now: Instant| {
         while let Some(event) = conn.poll_event_from(input, now) {
             assert_eq!(closed, 0, "no event after Closed");
             match event {
                 Event::Fragment(piece) => {
-                    if piece.kind == Kind::Text {
+                    if piece.kind == MessageKind::Text {
                         assert!(
                             std::str::from_utf8(&piece.data).is_ok(),
                             "a text piece is whole code points"

@@ -262,7 +262,7 @@ fn sockweave_server(data: &[u8]) -> Outcome {
     config.max_frame_len = LIMIT as u64;
     config.max_message_len = LIMIT as u64;
     config.max_fragments = u32::MAX;
-    let mut conn = Connection::established_server(config, Instant::ZERO);
+    let mut conn = Connection::established_server(config, Instant::ZERO).unwrap();
     let mut input = BytesMut::from(data);
     let mut messages = Vec::new();
     let mut failure = None;

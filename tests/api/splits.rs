@@ -67,7 +67,7 @@ fn frames(message: &Message, cuts: &[usize], ping: bool, wire: &mut Vec<u8>) {
 }
 
 fn events_for(wire: &[u8], reads: &[usize]) -> Vec<Event> {
-    let mut conn = Connection::established_server(Config::default(), Instant::ZERO);
+    let mut conn = Connection::established_server(Config::default(), Instant::ZERO).unwrap();
     let mut input = BytesMut::new();
     let mut at = 0;
     let mut events = Vec::new();

@@ -137,7 +137,8 @@ fn our_server_against_a_tungstenite_client() {
     stream
         .set_read_timeout(Some(Duration::from_millis(50)))
         .unwrap();
-    let mut conn = Connection::server(ServerPolicy::default(), Config::default(), Instant::ZERO);
+    let mut conn =
+        Connection::server(ServerPolicy::default(), Config::default(), Instant::ZERO).unwrap();
     let mut closed = None;
     drive_blocking(&mut conn, &mut stream, |conn, event| match event {
         Event::Message(Message::Text(t)) if t == "close please" => {

@@ -156,13 +156,13 @@ fn a_whole_frame_waiting_beside_a_reassembled_message() {
     let mut whole = frame(OpCode::Binary, true, 0, &vec![b'b'; LIMIT]);
     whole.pop();
     let budget = config.pinned_budget(read_len);
-    let conn = Connection::established_server(config, T0);
+    let conn = Connection::established_server(config, T0).unwrap();
     // A fragmented message cannot interleave a data frame; so the whole
     // frame comes on a second connection, the two peaks added: the budget
     // covers both at once.
     let fragmented = peak(conn, &wire, read_len, true);
     let config = limits(LIMIT as u64, LIMIT as u64);
-    let conn = Connection::established_server(config, T0);
+    let conn = Connection::established_server(config, T0).unwrap();
     let waiting = peak(conn, &whole, read_len, true);
     assert!(fragmented >= LIMIT - LIMIT / 16, "{fragmented}");
     assert!(waiting >= LIMIT, "{waiting}");
@@ -190,7 +190,7 @@ fn compressed_messages_inflating_to_the_limit_wait_under_twice_it() {
     }
     assert!(wire.len() < read_len);
     let budget = config.pinned_budget(read_len);
-    let mut conn = Connection::established_server(config, T0);
+    let mut conn = Connection::established_server(config, T0).unwrap();
     conn.use_extensions("permessage-deflate").unwrap();
     let held = peak(conn, &wire, read_len, true);
     // One inflated message waits at a time here (the first reaches the
@@ -211,7 +211,7 @@ fn a_ping_flood_the_host_never_writes_out() {
         .flat_map(|_| frame(OpCode::Ping, true, 0, &[b'p'; 125]))
         .collect();
     let budget = config.pinned_budget(read_len);
-    let conn = Connection::established_server(config, T0);
+    let conn = Connection::established_server(config, T0).unwrap();
     let held = peak(conn, &wire, read_len, false);
     // 16 pongs wait, later pings share one: a few KiB, not 1.3 MB.
     assert!(held < 16 << 10, "{held}");

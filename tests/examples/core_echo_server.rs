@@ -28,7 +28,8 @@ fn main() -> std::io::Result<()> {
             config.deflate = std::env::args()
                 .any(|a| a == "--deflate")
                 .then(sockweave::deflate::DeflateConfig::default);
-            let mut conn = Connection::server(ServerPolicy::default(), config, Instant::ZERO);
+            let mut conn =
+                Connection::server(ServerPolicy::default(), config, Instant::ZERO).unwrap();
             let started = std::time::Instant::now();
             let result = drive_blocking(&mut conn, &mut stream, |conn, event| {
                 if let Event::Message(message) = event {

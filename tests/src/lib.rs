@@ -79,7 +79,7 @@ impl Pair {
                 Connection::client(&request, client, counter_entropy(), now)
                     .expect("a valid request"),
             ),
-            server: End::new(Connection::server(policy, server, now)),
+            server: End::new(Connection::server(policy, server, now).unwrap()),
             now,
         }
     }

@@ -77,7 +77,7 @@ fn close_code(value: &str) -> Result<u16, String> {
 }
 
 fn request(args: &Args) -> Result<ClientRequest, String> {
-    if args.close_reason.len() > sockweave::close::MAX_REASON_LEN {
+    if args.close_reason.len() > sockweave::MAX_REASON_LEN {
         return Err("--close-reason is over 123 bytes".into());
     }
     let mut request =

@@ -97,7 +97,8 @@ fn serve<S: Read + Write + Source>(
                                 Interest::READABLE,
                             )?;
                             let ws =
-                                WebSocket::server(stream, ServerPolicy::default(), config.clone());
+                                WebSocket::server(stream, ServerPolicy::default(), config.clone())
+                                    .map_err(io::Error::other)?;
                             let mut peer = Peer {
                                 ws,
                                 held: None,

@@ -38,10 +38,15 @@ pub struct WebSocket<S> {
 }
 
 impl<S: Read + Write> WebSocket<S> {
-    /// A server connection in CONNECTING on an accepted stream.
-    pub fn server(stream: S, policy: ServerPolicy, config: Config) -> Self {
-        let conn = Connection::server(policy, config, sockweave::Instant::ZERO);
-        Self::from_parts(stream, conn, BytesMut::new())
+    /// A server connection in CONNECTING on an accepted stream, or why
+    /// `config` cannot work ([`Config::validate`]).
+    pub fn server(
+        stream: S,
+        policy: ServerPolicy,
+        config: Config,
+    ) -> Result<Self, sockweave::ConfigError> {
+        let conn = Connection::server(policy, config, sockweave::Instant::ZERO)?;
+        Ok(Self::from_parts(stream, conn, BytesMut::new()))
     }
 
     /// A client connection in CONNECTING; the request goes out on the first

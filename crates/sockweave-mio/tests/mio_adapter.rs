@@ -139,7 +139,7 @@ fn server_against_tungstenite_client() {
     };
     let mut config = Config::default();
     config.max_queued = 32 << 20;
-    let ws = WebSocket::server(stream, ServerPolicy::default(), config);
+    let ws = WebSocket::server(stream, ServerPolicy::default(), config).unwrap();
     let close = drive(ws, |ws, event| {
         if let Event::Message(m) = event {
             ws.send(m).unwrap();
@@ -212,7 +212,7 @@ fn deferred_requests_are_accepted_or_refused_by_the_application() {
         };
         let mut policy = ServerPolicy::default();
         policy.defer = true;
-        let ws = WebSocket::server(stream, policy, Config::default());
+        let ws = WebSocket::server(stream, policy, Config::default()).unwrap();
         closes.push(drive(ws, |ws, event| match event {
             Event::Request(request) => {
                 let token = request
@@ -321,7 +321,8 @@ fn one_byte_reads_and_writes_that_stall_every_other_call() {
     let (client_end, server_end) = Trickle::pair();
     let request = ClientRequest::new("ws://example.com/").unwrap();
     let mut client = WebSocket::client(client_end, &request, Config::default()).unwrap();
-    let mut server = WebSocket::server(server_end, ServerPolicy::default(), Config::default());
+    let mut server =
+        WebSocket::server(server_end, ServerPolicy::default(), Config::default()).unwrap();
     // Lengths on both sides of the 7-bit and 16-bit length forms.
     let sent = vec![
         Message::from("hello"),
@@ -371,7 +372,8 @@ fn one_byte_reads_and_writes_that_stall_every_other_call() {
 #[test]
 fn eof_in_the_middle_of_a_frame_is_an_abnormal_close() {
     let (client_end, server_end) = Trickle::pair();
-    let mut server = WebSocket::server(server_end, ServerPolicy::default(), Config::default());
+    let mut server =
+        WebSocket::server(server_end, ServerPolicy::default(), Config::default()).unwrap();
     let head = "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
     // A masked binary frame that declares 10 bytes and carries 3.
@@ -397,7 +399,8 @@ fn eof_in_the_middle_of_a_frame_is_an_abnormal_close() {
 fn the_read_budget_is_a_knob() {
     let (client_end, mut server_end) = Trickle::pair();
     server_end.calls = 0;
-    let mut server = WebSocket::server(server_end, ServerPolicy::default(), Config::default());
+    let mut server =
+        WebSocket::server(server_end, ServerPolicy::default(), Config::default()).unwrap();
     server.set_read_budget(1);
     client_end
         .write_to

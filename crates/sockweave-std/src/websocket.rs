@@ -100,10 +100,9 @@ pub fn accept_with<S: Transport>(
     mut policy: ServerPolicy,
     config: Config,
 ) -> Result<WebSocket<S>, Error> {
-    config.validate()?;
     let clock = Clock::new();
     policy.defer = false;
-    let conn = Connection::server(policy, config, clock.now());
+    let conn = Connection::server(policy, config, clock.now())?;
     WebSocket::new(stream, conn, clock)
         .opened(|_| unreachable!("requests are only deferred with a hook"))
 }
@@ -121,10 +120,9 @@ where
     S: Transport,
     F: FnMut(&Request) -> Result<Accept, Reject>,
 {
-    config.validate()?;
     let clock = Clock::new();
     policy.defer = true;
-    let conn = Connection::server(policy, config, clock.now());
+    let conn = Connection::server(policy, config, clock.now())?;
     WebSocket::new(stream, conn, clock).opened(decide)
 }
 

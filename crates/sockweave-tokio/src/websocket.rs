@@ -109,10 +109,9 @@ pub async fn accept_with<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    config.validate()?;
     let start = tokio::time::Instant::now();
     policy.defer = false;
-    let conn = Connection::server(policy, config, sockweave::Instant::ZERO);
+    let conn = Connection::server(policy, config, sockweave::Instant::ZERO)?;
     WebSocket::new(stream, conn, start)
         .opened(|_| unreachable!("requests are only deferred with a hook"))
         .await
@@ -131,10 +130,9 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
     F: FnMut(&Request) -> Result<Accept, Reject>,
 {
-    config.validate()?;
     let start = tokio::time::Instant::now();
     policy.defer = true;
-    let conn = Connection::server(policy, config, sockweave::Instant::ZERO);
+    let conn = Connection::server(policy, config, sockweave::Instant::ZERO)?;
     WebSocket::new(stream, conn, start).opened(decide).await
 }
 

@@ -35,7 +35,7 @@ fn main() {
         Connection::client(&request, Config::default(), entropy, now).expect("a valid request");
     let mut policy = ServerPolicy::default();
     policy.protocols.push("chat".into());
-    let mut server = Connection::server(policy, Config::default(), now);
+    let mut server = Connection::server(policy, Config::default(), now).unwrap();
     let (mut client_in, mut server_in) = (BytesMut::new(), BytesMut::new());
 
     deliver(&mut client, &mut server, &mut server_in, now); // GET ... Upgrade

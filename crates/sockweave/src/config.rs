@@ -130,9 +130,9 @@ impl Config {
     /// Checks that every setting can work: lengths a buffer can hold,
     /// counts and times that are not zero where zero would stop the
     /// connection at once, and no limit so large that honouring it would
-    /// overflow or allocate without bound. The adapters and the command
-    /// line check a configuration with this before they use it; the core
-    /// itself never panics on one (it clamps what would overflow).
+    /// overflow or allocate without bound. Every [`crate::Connection`]
+    /// constructor applies it (so do the adapters, through theirs), and
+    /// refuses what it refuses.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let fail = |field, problem| Err(ConfigError { field, problem });
         // A buffer holds a whole frame or message: it must fit in memory.
@@ -239,6 +239,19 @@ mod tests {
             let mut config = Config::default();
             break_it(&mut config);
             assert_eq!(config.validate().map_err(|e| e.field), Err(field));
+            // Every constructor refuses it.
+            let now = crate::Instant::ZERO;
+            let policy = crate::ServerPolicy::default();
+            let refused = crate::Connection::server(policy, config.clone(), now).err();
+            assert_eq!(refused.map(|e| e.field), Some(field));
+            let refused = crate::Connection::established_server(config.clone(), now).err();
+            assert_eq!(refused.map(|e| e.field), Some(field));
+            let request = crate::ClientRequest::new("ws://h/").unwrap();
+            let refused = crate::Connection::client(&request, config, |_: &mut [u8]| {}, now);
+            assert!(matches!(
+                refused,
+                Err(crate::HandshakeError::InvalidConfig(e)) if e.field == field
+            ));
         }
     }
 }

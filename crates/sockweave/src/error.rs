@@ -233,6 +233,9 @@ pub enum SendError {
     /// into an HTTP head; nothing was sent and the request still awaits a
     /// decision.
     InvalidField(crate::handshake::InvalidField),
+    /// [`crate::Connection::upgraded`] with a [`crate::Config`] that
+    /// [`crate::Config::validate`] refuses.
+    InvalidConfig(crate::ConfigError),
 }
 
 impl fmt::Display for SendError {
@@ -252,6 +255,7 @@ impl fmt::Display for SendError {
                 f.write_str("fragment does not continue the message being sent")
             }
             Self::InvalidField(e) => write!(f, "cannot write the HTTP head: {e}"),
+            Self::InvalidConfig(e) => write!(f, "{e}"),
         }
     }
 }

@@ -3,7 +3,7 @@
 use crate::close::CloseCode;
 use crate::error::Error;
 use crate::handshake::Request;
-use crate::message::{Kind, Message};
+use crate::message::{Message, MessageKind};
 use alloc::boxed::Box;
 use alloc::string::String;
 use bytes::Bytes;
@@ -16,7 +16,7 @@ pub enum Event {
     /// awaits [`crate::Connection::accept`] or [`crate::Connection::reject`].
     Request(Box<Request>),
     /// The opening handshake completed: the connection is OPEN.
-    Open(Open),
+    Open(Negotiated),
     /// A whole data message.
     Message(Message),
     /// A piece of a data message, in streaming mode ([`crate::Config::streaming`]).
@@ -33,7 +33,7 @@ pub enum Event {
 
 /// What the opening handshake negotiated.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Open {
+pub struct Negotiated {
     /// The selected subprotocol, if any.
     pub protocol: Option<String>,
     /// The negotiated `Sec-WebSocket-Extensions` value, if any.
@@ -47,7 +47,7 @@ pub struct Open {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fragment {
     /// Text or binary (the same for every piece of a message).
-    pub kind: Kind,
+    pub kind: MessageKind,
     /// The bytes.
     pub data: Bytes,
     /// The first piece of its message.

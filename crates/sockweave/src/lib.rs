@@ -55,7 +55,7 @@
 //! let now = Instant::ZERO;
 //! let request = ClientRequest::new("ws://localhost/chat").unwrap();
 //! let mut client = Connection::client(&request, Config::default(), |buf: &mut [u8]| buf.fill(7), now).unwrap();
-//! let mut server = Connection::server(ServerPolicy::default(), Config::default(), now);
+//! let mut server = Connection::server(ServerPolicy::default(), Config::default(), now).unwrap();
 //!
 //! // One round of the drive loop for each side, over an in-memory "link".
 //! fn pump(from: &mut Connection, to: &mut Connection, now: Instant) {
@@ -112,29 +112,29 @@ extern crate std;
 #[cfg(feature = "browser")]
 pub mod browser;
 mod budget;
-pub mod close;
-pub mod config;
+mod close;
+mod config;
 mod connection;
 pub mod deflate;
-pub mod error;
-pub mod event;
+mod error;
+mod event;
 mod extension;
 pub mod frame;
 pub mod handshake;
 pub mod mask;
-pub mod message;
-pub mod time;
+mod message;
+mod time;
 pub mod utf8;
 
 pub use budget::Budget;
 pub use bytes::{Bytes, BytesMut};
-pub use close::CloseCode;
-pub use config::{Config, ConfigError, Keepalive};
+pub use close::{CloseCode, MAX_REASON_LEN};
+pub use config::{Config, ConfigError, Keepalive, MAX_HEADERS_LIMIT};
 pub use connection::{Connection, ReadyState};
 pub use error::{Error, ProtocolError, SendError, Timeout};
-pub use event::{CloseEvent, Event, Fragment, Open};
+pub use event::{CloseEvent, Event, Fragment, Negotiated};
 pub use handshake::{Accept, ClientRequest, HandshakeError, Reject, Request, ServerPolicy};
-pub use message::{Kind, Message};
+pub use message::{Message, MessageKind};
 pub use time::Instant;
 pub use utf8::Text;
 

@@ -32,10 +32,10 @@ impl Message {
     }
 
     /// Text or binary.
-    pub fn kind(&self) -> Kind {
+    pub fn kind(&self) -> MessageKind {
         match self {
-            Self::Text(_) => Kind::Text,
-            Self::Binary(_) => Kind::Binary,
+            Self::Text(_) => MessageKind::Text,
+            Self::Binary(_) => MessageKind::Binary,
         }
     }
 
@@ -104,7 +104,7 @@ impl core::fmt::Debug for Message {
 
 /// The type of a data message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kind {
+pub enum MessageKind {
     /// UTF-8 text.
     Text,
     /// Arbitrary bytes.

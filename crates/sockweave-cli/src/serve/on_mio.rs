@@ -81,8 +81,10 @@ fn serve_with<S: Read + Write + Source>(
                 });
                 poll.registry()
                     .register(&mut stream, Token(slot), Interest::READABLE)?;
+                // Checked at startup (serve::run validates it).
                 let ws =
-                    WebSocket::server(stream, settings.policy.clone(), settings.config.clone());
+                    WebSocket::server(stream, settings.policy.clone(), settings.config.clone())
+                        .map_err(io::Error::other)?;
                 let mut peer = Peer {
                     ws,
                     addr,

@@ -11,7 +11,7 @@ use crate::connection::{Connection, ReadyState};
 use crate::error::SendError;
 use crate::event::{CloseEvent, Event};
 use crate::handshake::ClientRequest;
-use crate::message::{Kind, Message};
+use crate::message::{Message, MessageKind};
 use crate::time::Instant;
 use crate::utf8::Text;
 use crate::{CloseCode, Entropy};
@@ -231,8 +231,8 @@ impl Layer {
                 // Streaming is on, so whole messages only come from a
                 // connection configured elsewhere; treat them alike.
                 let (kind, data) = match message {
-                    Message::Text(text) => (Kind::Text, text.into_bytes()),
-                    Message::Binary(bytes) => (Kind::Binary, bytes),
+                    Message::Text(text) => (MessageKind::Text, text.into_bytes()),
+                    Message::Binary(bytes) => (MessageKind::Binary, bytes),
                 };
                 let message = self
                     .deliverable(conn)
@@ -272,12 +272,12 @@ impl Layer {
         }
     }
 
-    fn message(&self, kind: Kind, pieces: Vec<Bytes>) -> MessageEvent {
+    fn message(&self, kind: MessageKind, pieces: Vec<Bytes>) -> MessageEvent {
         let data = match (kind, self.binary_type) {
             // Each piece is whole code points, validated by the core.
-            (Kind::Text, _) => MessageData::Text(Text::from_validated(event::join(&pieces))),
-            (Kind::Binary, BinaryType::Blob) => MessageData::Blob(Blob::from_chunks(pieces)),
-            (Kind::Binary, BinaryType::ArrayBuffer) => {
+            (MessageKind::Text, _) => MessageData::Text(Text::from_validated(event::join(&pieces))),
+            (MessageKind::Binary, BinaryType::Blob) => MessageData::Blob(Blob::from_chunks(pieces)),
+            (MessageKind::Binary, BinaryType::ArrayBuffer) => {
                 MessageData::ArrayBuffer(event::join(&pieces))
             }
         };

@@ -23,7 +23,7 @@ impl Link {
     /// A browser socket and a server that accepts `chat` (or defers).
     fn new(protocols: &[&str], policy: ServerPolicy, options: Options) -> Self {
         let ws = WebSocket::new("ws://example.com/chat", protocols, options, zeros, T0).unwrap();
-        let server = Connection::server(policy, Config::default(), T0);
+        let server = Connection::server(policy, Config::default(), T0).unwrap();
         Self { ws, server }
     }
 

@@ -4,9 +4,9 @@
 //! transitions from there are in `mod.rs`.
 
 use super::{Connection, Events, Outbound, Phase, Reader, Timers, negotiate};
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::error::SendError;
-use crate::event::Open;
+use crate::event::Negotiated;
 use crate::handshake::{
     Accept, ClientHandshake, ClientRequest, ConnectRequest, HandshakeError, Header, Request,
     ResponseHead, ServerHandshake, ServerPolicy,
@@ -28,6 +28,7 @@ impl Connection {
         mut entropy: impl Entropy + 'static,
         now: Instant,
     ) -> Result<Self, HandshakeError> {
+        config.validate()?;
         let request = negotiate::with_offer(request, &config);
         let (handshake, bytes) = ClientHandshake::new(&request, &mut entropy, &config)?;
         let mut conn = Self::with_phase(
@@ -36,15 +37,16 @@ impl Connection {
             Phase::Client(handshake),
             Some(Box::new(entropy)),
             now,
-        );
+        )?;
         conn.out.push_raw(&bytes);
         conn.timers.start_phase(now, conn.config.handshake_timeout);
         Ok(conn)
     }
 
     /// A server connection in CONNECTING, answering the request it will
-    /// receive according to `policy`.
-    pub fn server(policy: ServerPolicy, config: Config, now: Instant) -> Self {
+    /// receive according to `policy`. Refuses a `config` that
+    /// [`Config::validate`] refuses, as every constructor does.
+    pub fn server(policy: ServerPolicy, config: Config, now: Instant) -> Result<Self, ConfigError> {
         let handshake = ServerHandshake::new(&config);
         let mut conn = Self::with_phase(
             Role::Server,
@@ -52,9 +54,9 @@ impl Connection {
             Phase::Server(handshake, policy),
             None,
             now,
-        );
+        )?;
         conn.timers.start_phase(now, conn.config.handshake_timeout);
-        conn
+        Ok(conn)
     }
 
     /// A client connection that is already OPEN, for an opening handshake
@@ -63,7 +65,7 @@ impl Connection {
         config: Config,
         entropy: impl Entropy + 'static,
         now: Instant,
-    ) -> Self {
+    ) -> Result<Self, ConfigError> {
         Self::with_phase(
             Role::Client,
             config,
@@ -75,7 +77,7 @@ impl Connection {
 
     /// A server connection that is already OPEN, for an opening handshake
     /// done elsewhere (e.g. an HTTP server's upgrade).
-    pub fn established_server(config: Config, now: Instant) -> Self {
+    pub fn established_server(config: Config, now: Instant) -> Result<Self, ConfigError> {
         Self::with_phase(Role::Server, config, Phase::Open, None, now)
     }
 
@@ -94,7 +96,8 @@ impl Connection {
         config: Config,
         now: Instant,
     ) -> Result<(Self, ResponseHead), SendError> {
-        let mut conn = Self::with_phase(Role::Server, config, Phase::Open, None, now);
+        let mut conn = Self::with_phase(Role::Server, config, Phase::Open, None, now)
+            .map_err(SendError::InvalidConfig)?;
         let head = conn.answer(request, accept)?;
         Ok((conn, head))
     }
@@ -108,6 +111,7 @@ impl Connection {
         request: &ClientRequest,
         config: &Config,
     ) -> Result<(ClientHandshake, ConnectRequest), HandshakeError> {
+        config.validate()?;
         let request = negotiate::with_offer(request, config);
         ClientHandshake::extended_connect(&request, config)
     }
@@ -131,7 +135,7 @@ impl Connection {
             Phase::Open,
             Some(Box::new(entropy)),
             now,
-        );
+        )?;
         conn.start_extension(response.extensions.as_deref())?;
         conn.open(response.protocol, response.extensions);
         Ok(conn)
@@ -164,8 +168,11 @@ impl Connection {
         phase: Phase,
         entropy: Option<Box<dyn Entropy>>,
         now: Instant,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, ConfigError> {
+        // The one place every constructor passes: no connection runs on a
+        // configuration that cannot work.
+        config.validate()?;
+        Ok(Self {
             role,
             reader: Reader::new(role, &config),
             config,
@@ -173,7 +180,7 @@ impl Connection {
             out: Outbound::default(),
             entropy,
             events: Events::default(),
-            negotiated: Open::default(),
+            negotiated: Negotiated::default(),
             stalled: false,
             error: None,
             extension: None,
@@ -181,6 +188,6 @@ impl Connection {
             pongs: VecDeque::new(),
             pong_pending: None,
             timers: Timers::new(now),
-        }
+        })
     }
 }

@@ -37,10 +37,10 @@ fn deliver(to: &mut Connection, bytes: &[u8]) -> Vec<Event> {
 
 /// A client and a server, handshake done; the server's and the client's
 /// `Open` events.
-fn pair(client: Config, server: Config) -> (Connection, Connection, Open, Open) {
+fn pair(client: Config, server: Config) -> (Connection, Connection, Negotiated, Negotiated) {
     let request = ClientRequest::new("ws://h/").unwrap();
     let mut c = Connection::client(&request, client, |b: &mut [u8]| b.fill(0), T0).unwrap();
-    let mut s = Connection::server(ServerPolicy::default(), server, T0);
+    let mut s = Connection::server(ServerPolicy::default(), server, T0).unwrap();
     let server_open = match deliver(&mut s, &wire(&mut c)).as_slice() {
         [Event::Open(open)] => open.clone(),
         other => panic!("{other:?}"),
@@ -91,8 +91,8 @@ fn exchange(from: &mut Connection, to: &mut Connection) {
         for window in cuts.windows(2) {
             let piece = &bytes[window[0]..window[1]];
             let piece = match message.kind() {
-                Kind::Text => Message::from(core::str::from_utf8(piece).unwrap()),
-                Kind::Binary => Message::Binary(Bytes::copy_from_slice(piece)),
+                MessageKind::Text => Message::from(core::str::from_utf8(piece).unwrap()),
+                MessageKind::Binary => Message::Binary(Bytes::copy_from_slice(piece)),
             };
             from.send_fragment(piece, window[1] == bytes.len()).unwrap();
         }
@@ -379,7 +379,7 @@ fn violations_of_the_extension_rules() {
     );
     assert_eq!((error, code), (ProtocolError::InvalidUtf8, 1007));
     // RSV1 without the extension negotiated: 1002.
-    let mut plain = Connection::established_server(Config::default(), T0);
+    let mut plain = Connection::established_server(Config::default(), T0).unwrap();
     let (error, code) = failure(&mut plain, &frame(OpCode::Text, true, 0b100, &hello));
     assert_eq!((error, code), (ProtocolError::ReservedBits(0b100), 1002));
 }
@@ -409,15 +409,16 @@ fn handshakes_done_elsewhere_run_the_agreed_extension() {
     let config = with_deflate(Some(DeflateConfig::default()));
     let offer = ["permessage-deflate; client_max_window_bits"];
     let (element, _) = crate::deflate::accept_offer(offer, &DeflateConfig::default()).unwrap();
-    let mut s = Connection::established_server(config.clone(), T0);
+    let mut s = Connection::established_server(config.clone(), T0).unwrap();
     s.use_extensions(&element).unwrap();
-    let mut c = Connection::established_client(config, |b: &mut [u8]| b.fill(0), T0);
+    let mut c = Connection::established_client(config, |b: &mut [u8]| b.fill(0), T0).unwrap();
     c.use_extensions(&element).unwrap();
     assert_eq!(s.extensions(), Some("permessage-deflate"));
     exchange(&mut c, &mut s);
     exchange(&mut s, &mut c);
     // A client checks what it is given.
-    let mut c = Connection::established_client(Config::default(), |b: &mut [u8]| b.fill(0), T0);
+    let mut c =
+        Connection::established_client(Config::default(), |b: &mut [u8]| b.fill(0), T0).unwrap();
     assert!(matches!(
         c.use_extensions("permessage-deflate; bogus"),
         Err(HandshakeError::InvalidExtension(_))

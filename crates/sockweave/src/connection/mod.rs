@@ -60,14 +60,14 @@ mod timers;
 use crate::close::{CloseCode, MAX_REASON_LEN};
 use crate::config::Config;
 use crate::error::{Error, SendError, Timeout};
-use crate::event::{CloseEvent, Event, Open};
+use crate::event::{CloseEvent, Event, Negotiated};
 use crate::extension::Extension;
 use crate::frame::OpCode;
 use crate::handshake::{
     Accept, ClientHandshake, HandshakeError, Reject, Request, ResponseHead, ServerHandshake,
     ServerPolicy,
 };
-use crate::message::Kind;
+use crate::message::MessageKind;
 use crate::time::Instant;
 use crate::{Entropy, Role};
 use alloc::boxed::Box;
@@ -176,15 +176,15 @@ pub struct Connection {
     out: Outbound,
     entropy: Option<Box<dyn Entropy>>,
     events: Events,
-    negotiated: Open,
+    negotiated: Negotiated,
     /// `receive` stopped at its event budget with bytes left.
     stalled: bool,
     error: Option<Error>,
     /// The negotiated extension, if any.
     extension: Option<Box<dyn Extension>>,
-    /// Kind of the message being sent in pieces, if any, and whether the
+    /// MessageKind of the message being sent in pieces, if any, and whether the
     /// extension transforms it.
-    sending: Option<(Kind, bool)>,
+    sending: Option<(MessageKind, bool)>,
     /// Wire offsets of the ends of pongs queued and not yet written.
     pongs: VecDeque<u64>,
     /// The latest ping received while `MAX_UNWRITTEN_PONGS` pongs waited.
@@ -583,7 +583,7 @@ impl Connection {
     }
 
     fn open(&mut self, protocol: Option<String>, extensions: Option<String>) {
-        self.negotiated = Open {
+        self.negotiated = Negotiated {
             protocol,
             extensions,
         };

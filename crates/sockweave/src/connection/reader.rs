@@ -22,7 +22,7 @@ use crate::event::{Event, Fragment};
 use crate::extension::{Extension, wire_bound};
 use crate::frame::{DecodeRules, FrameHeader, OpCode, Status, decode_header};
 use crate::mask;
-use crate::message::{Kind, Message};
+use crate::message::{Message, MessageKind};
 use crate::time::Instant;
 use crate::utf8::{Text, Utf8Error, Validator};
 use alloc::vec::Vec;
@@ -63,7 +63,7 @@ struct InFrame {
 
 #[derive(Debug)]
 struct InMessage {
-    kind: Kind,
+    kind: MessageKind,
     buf: Vec<u8>,
     len: u64,
     fragments: u32,
@@ -243,8 +243,8 @@ impl Reader {
                 message.fragments += 1;
                 return Ok(false);
             }
-            OpCode::Text => Kind::Text,
-            OpCode::Binary => Kind::Binary,
+            OpCode::Text => MessageKind::Text,
+            OpCode::Binary => MessageKind::Binary,
             OpCode::Close | OpCode::Ping | OpCode::Pong => return Ok(true),
         };
         if self.message.is_some() {
@@ -306,7 +306,7 @@ impl Reader {
             .as_mut()
             .expect("a data frame outside in-place mode has a message");
         message.len += chunk.len() as u64;
-        let text = message.kind == Kind::Text;
+        let text = message.kind == MessageKind::Text;
         if message.transformed {
             let extension = extension.expect("RSV bits are only allowed with an extension");
             if self.streaming {
@@ -345,8 +345,8 @@ impl Reader {
         message.buf.shrink_to_fit();
         let bytes = Bytes::from(message.buf);
         Ok(Some(Queued::Event(Event::Message(match message.kind {
-            Kind::Text => Message::Text(Text::from_validated(bytes)),
-            Kind::Binary => Message::Binary(bytes),
+            MessageKind::Text => Message::Text(Text::from_validated(bytes)),
+            MessageKind::Binary => Message::Binary(bytes),
         }))))
     }
 
@@ -361,7 +361,7 @@ impl Reader {
         // A code point completed by this chunk goes out as a piece of its own
         // (at most 4 bytes copied), so the chunk itself is never copied.
         let mut head = None;
-        if kind == Kind::Text {
+        if kind == MessageKind::Text {
             let (mut carry, carried) = self.carry;
             let mut completed = true;
             if carried > 0 {

@@ -5,7 +5,7 @@
 use super::{Connection, Phase};
 use crate::error::SendError;
 use crate::frame::{MAX_CONTROL_PAYLOAD, OpCode};
-use crate::message::{Kind, Message};
+use crate::message::{Message, MessageKind};
 use bytes::Bytes;
 
 impl Connection {
@@ -115,9 +115,9 @@ impl Connection {
     }
 }
 
-fn opcode_of(kind: Kind) -> OpCode {
+fn opcode_of(kind: MessageKind) -> OpCode {
     match kind {
-        Kind::Text => OpCode::Text,
-        Kind::Binary => OpCode::Binary,
+        MessageKind::Text => OpCode::Text,
+        MessageKind::Binary => OpCode::Binary,
     }
 }

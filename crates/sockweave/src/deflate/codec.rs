@@ -224,12 +224,18 @@ impl Inflater {
     fn feed(&mut self, mut input: &[u8], max: u64, out: &mut Vec<u8>) -> Result<(), InflateError> {
         let bits = self.window_bits;
         let message_start = out.len() as u64 - self.produced.min(out.len() as u64);
+        // Output room sized from the input (a few times it: what text
+        // usually inflates to), doubling up to a step while the output
+        // keeps filling it: a small message costs a small buffer, not a
+        // zeroed step.
+        let mut step = input.len().saturating_mul(4).saturating_add(64).clamp(256, STEP);
         loop {
             let state = self.state.get_or_insert_with(|| Inflate::new(false, bits));
             // Room for at most one byte past the limit: enough to tell
             // "exactly the limit" from "over it", never more than a step.
             let allowed = (max + 1).saturating_sub(self.produced);
-            let room = usize::try_from(allowed).map_or(STEP, |a| a.min(STEP));
+            let room = usize::try_from(allowed).map_or(step, |a| a.min(step));
+            step = (step * 2).min(STEP);
             let len = out.len();
             reserve_within(out, room, message_start.saturating_add(max + 1));
             out.resize(len + room, 0);

@@ -70,6 +70,15 @@ pub enum HandshakeError {
     /// A value of ours (the request, or the server's answer) cannot be
     /// written into an HTTP head; nothing was sent. A server answers 500.
     InvalidField(super::InvalidField),
+    /// A [`crate::Config`] that [`crate::Config::validate`] refuses, given
+    /// to a client constructor; nothing was sent.
+    InvalidConfig(crate::ConfigError),
+}
+
+impl From<crate::ConfigError> for HandshakeError {
+    fn from(e: crate::ConfigError) -> Self {
+        Self::InvalidConfig(e)
+    }
 }
 
 impl From<super::InvalidField> for HandshakeError {
@@ -160,6 +169,7 @@ impl fmt::Display for HandshakeError {
             Self::InvalidExtension(e) => write!(f, "invalid extension response: {e}"),
             Self::Eof => f.write_str("connection closed during the opening handshake"),
             Self::InvalidField(e) => write!(f, "cannot write the HTTP head: {e}"),
+            Self::InvalidConfig(e) => write!(f, "{e}"),
         }
     }
 }
