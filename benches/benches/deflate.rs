@@ -36,7 +36,7 @@ fn pair(deflate: Option<DeflateConfig>) -> (Connection, Connection) {
     let request = ClientRequest::new("ws://h/").unwrap();
     let mut client =
         Connection::client(&request, config.clone(), |b: &mut [u8]| b.fill(7), T0).unwrap();
-    let mut server = Connection::server(ServerPolicy::default(), config, T0);
+    let mut server = Connection::server(ServerPolicy::default(), config, T0).unwrap();
     let mut wire = Vec::new();
     pump(&mut client, &mut server, &mut wire);
     pump(&mut server, &mut client, &mut wire);

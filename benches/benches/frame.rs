@@ -48,7 +48,7 @@ fn bench(c: &mut Criterion) {
                 b.iter_batched_ref(
                     || {
                         (
-                            Connection::established_server(config.clone(), Instant::ZERO),
+                            Connection::established_server(config.clone(), Instant::ZERO).unwrap(),
                             BytesMut::with_capacity(64 << 10),
                         )
                     },
