@@ -26,8 +26,9 @@ pub struct Config {
     /// Most HTTP headers in the opening handshake (default 100).
     pub max_headers: usize,
     /// Most outbound bytes queued and not yet taken by the transport
-    /// (default 1 MiB). A message that does not fit is handed back; a
-    /// message is always accepted into an empty queue.
+    /// (default 1 MiB), counting the queue's bookkeeping (a few dozen
+    /// bytes per message waiting). A message that does not fit is handed
+    /// back; a message is always accepted into an empty queue.
     pub max_queued: usize,
     /// Most events waiting for the application (default 64). Past it,
     /// [`crate::Connection::receive`] takes no more frames and leaves them

@@ -45,6 +45,12 @@ impl Outbound {
         (self.queued_end - self.written) as usize
     }
 
+    /// What the queue holds: the bytes to write, and a slot per data frame
+    /// waiting (`buffered_amount`'s bookkeeping) and per shared payload.
+    pub(super) fn cost(&self) -> usize {
+        self.len() + self.marks.len() * size_of::<Mark>() + self.segments.len() * size_of::<Bytes>()
+    }
+
     pub(super) fn is_empty(&self) -> bool {
         self.queued_end == self.written
     }

@@ -104,7 +104,10 @@ impl Connection {
     }
 
     pub(super) fn has_room(&self, payload_len: usize) -> bool {
-        self.out.is_empty() || self.out.len().saturating_add(payload_len) <= self.config.max_queued
+        // The queue's cost counts its bookkeeping too, so a flood of empty
+        // messages is bounded like a flood of large ones.
+        let cost = self.out.cost().saturating_add(payload_len);
+        self.out.is_empty() || cost <= self.config.max_queued
     }
 
     pub(super) fn mask_key(&mut self) -> Option<[u8; 4]> {

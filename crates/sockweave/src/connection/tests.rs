@@ -441,6 +441,23 @@ fn full_queue_hands_the_message_back() {
 }
 
 #[test]
+fn tiny_messages_count_their_bookkeeping_against_the_queue() {
+    let config = Config {
+        max_queued: 4096,
+        ..Config::default()
+    };
+    let mut conn = Connection::established_server(config, T0).unwrap();
+    let mut sent = 0;
+    while conn.send(Message::Binary(Bytes::from_static(b"x"))).is_ok() {
+        sent += 1;
+        assert!(sent < 4096, "3-byte frames alone would take 1,365");
+    }
+    // Each holds its 3 wire bytes and a slot of `buffered_amount`'s
+    // bookkeeping (an empty message needs none: 2 bytes each).
+    assert!((64..1024).contains(&sent), "{sent}");
+}
+
+#[test]
 fn client_handshake_then_frames_in_the_same_read() {
     let request = ClientRequest::new("ws://example.com/chat").unwrap();
     let mut conn =

@@ -228,7 +228,11 @@ impl Inflater {
         // usually inflates to), doubling up to a step while the output
         // keeps filling it: a small message costs a small buffer, not a
         // zeroed step.
-        let mut step = input.len().saturating_mul(4).saturating_add(64).clamp(256, STEP);
+        let mut step = input
+            .len()
+            .saturating_mul(4)
+            .saturating_add(64)
+            .clamp(256, STEP);
         loop {
             let state = self.state.get_or_insert_with(|| Inflate::new(false, bits));
             // Room for at most one byte past the limit: enough to tell
