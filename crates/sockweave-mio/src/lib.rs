@@ -80,7 +80,8 @@ mod tls;
 mod websocket;
 
 pub use sockweave::{
-    self, Bytes, CloseCode, CloseEvent, Config, Event, Message, SendError, ServerPolicy,
+    self, Bytes, CloseCode, CloseEvent, Config, Event, Message, PreparedMessage, SendError,
+    ServerPolicy,
 };
 #[cfg(feature = "rustls")]
 pub use sockweave_net::tls as rustls;

@@ -4,7 +4,8 @@ use mio::event::Source;
 use mio::{Interest, Registry, Token};
 use sockweave::handshake::{Accept, ClientRequest, HandshakeError, Reject};
 use sockweave::{
-    BytesMut, CloseCode, Config, Connection, Event, Message, ReadyState, SendError, ServerPolicy,
+    BytesMut, CloseCode, Config, Connection, Event, Message, PreparedMessage, ReadyState,
+    SendError, ServerPolicy,
 };
 use sockweave_net::is_disconnect;
 use std::io::{self, ErrorKind, IoSlice, Read, Write};
@@ -178,6 +179,15 @@ impl<S: Read + Write> WebSocket<S> {
     /// Queues a message (written by `flush` or the next writable event).
     pub fn send(&mut self, message: impl Into<Message>) -> Result<(), SendError> {
         self.conn.send(message)
+    }
+
+    /// Queues a message prepared once for many connections (a broadcast):
+    /// the same frame bytes, by reference
+    /// ([`Connection::send_prepared`](sockweave::Connection::send_prepared)).
+    /// A full queue hands it back: skip this subscriber, close it, or try
+    /// again once it has drained.
+    pub fn send_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), SendError> {
+        self.conn.send_prepared(prepared)
     }
 
     /// Queues one piece of a message sent in pieces; `last` ends it.

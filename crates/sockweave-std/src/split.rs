@@ -6,7 +6,7 @@ use crate::Error;
 use crate::driver::{self, Clock, Hold, Reading, Wire, lock};
 use crate::tls::MaybeTls;
 use crate::websocket::WebSocket;
-use sockweave::{CloseCode, CloseEvent, Connection, Event, Message};
+use sockweave::{CloseCode, CloseEvent, Connection, Event, Message, PreparedMessage};
 use std::io::ErrorKind;
 use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
@@ -166,15 +166,32 @@ impl Writer {
     /// tried again. Writes wait no longer than the core's timers allow
     /// (see [`WebSocket::flush`]).
     pub fn send(&self, message: impl Into<Message>) -> Result<(), Error> {
+        self.queue(message.into(), Connection::send)
+    }
+
+    /// Sends a message prepared once for many connections (a broadcast):
+    /// the same frame bytes, by reference; waits as [`Writer::send`] does.
+    pub fn send_prepared(&self, prepared: &PreparedMessage) -> Result<(), Error> {
+        self.queue(prepared.message().clone(), |conn, _| {
+            conn.send_prepared(prepared)
+        })
+    }
+
+    /// Queues through `push`; a full queue is written out and tried again.
+    fn queue(
+        &self,
+        message: Message,
+        push: impl Fn(&mut Connection, Message) -> Result<(), sockweave::SendError>,
+    ) -> Result<(), Error> {
         let mut stream = lock(&self.writer);
         let mut shared = &*self.shared;
-        let full = shared.with(|conn| match conn.send(message.into()) {
+        let full = shared.with(|conn| match push(conn, message) {
             Err(sockweave::SendError::Full(message)) => Ok(Some(message)),
             other => other.map(|()| None),
         })?;
         if let Some(message) = full {
             driver::flush(&mut shared, &mut *stream, self.clock)?;
-            shared.with(|conn| conn.send(message))?;
+            shared.with(|conn| push(conn, message))?;
         }
         driver::flush(&mut shared, &mut *stream, self.clock)
     }

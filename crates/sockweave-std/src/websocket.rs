@@ -6,7 +6,8 @@ use crate::tls::{MaybeTls, TlsConnector};
 use crate::transport::Transport;
 use sockweave::handshake::{Accept, ClientRequest, Reject, Request};
 use sockweave::{
-    BytesMut, CloseCode, CloseEvent, Config, Connection, Event, Message, ServerPolicy,
+    BytesMut, CloseCode, CloseEvent, Config, Connection, Event, Message, PreparedMessage,
+    ServerPolicy,
 };
 use std::io::{self, ErrorKind};
 use std::net::TcpStream;
@@ -199,6 +200,16 @@ impl<S: Transport> WebSocket<S> {
     /// Queues `message` and writes it out.
     pub fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
         self.queue(message.into(), |conn, message| conn.send(message))
+    }
+
+    /// Sends a message prepared once for many connections (a broadcast):
+    /// the same frame bytes, by reference
+    /// ([`Connection::send_prepared`](sockweave::Connection::send_prepared)).
+    /// Waits as [`WebSocket::send`] does while the queue is full.
+    pub fn send_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), Error> {
+        self.queue(prepared.message().clone(), |conn, _| {
+            conn.send_prepared(prepared)
+        })
     }
 
     /// Sends one piece of a message sent in pieces: the first piece fixes

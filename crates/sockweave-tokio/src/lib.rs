@@ -92,7 +92,8 @@ mod tls;
 mod websocket;
 
 pub use sockweave::{
-    self, Bytes, CloseCode, CloseEvent, Config, Event, Message, ReadyState, ServerPolicy, Text,
+    self, Bytes, CloseCode, CloseEvent, Config, Event, Message, PreparedMessage, ReadyState,
+    ServerPolicy, Text,
 };
 pub use sockweave_net::Error;
 #[cfg(feature = "rustls")]

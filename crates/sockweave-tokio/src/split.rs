@@ -4,7 +4,7 @@ use crate::Error;
 use crate::websocket::WebSocket;
 use futures_core::Stream;
 use futures_sink::Sink;
-use sockweave::{CloseCode, CloseEvent, Event, Message};
+use sockweave::{CloseCode, CloseEvent, Event, Message, PreparedMessage};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
@@ -133,6 +133,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WriteHalf<S> {
         std::future::poll_fn(|cx| this.as_mut().poll_ready(cx)).await?;
         this.as_mut().start_send(message.into())?;
         std::future::poll_fn(|cx| this.as_mut().poll_flush(cx)).await
+    }
+
+    /// Sends a message prepared once for many connections (a broadcast):
+    /// the same frame bytes, by reference; waits as [`WriteHalf::send`]
+    /// does.
+    pub async fn send_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), Error> {
+        let mut message = Some(prepared.message().clone());
+        std::future::poll_fn(|cx| {
+            self.half.poll(cx, |ws, cx| {
+                ws.poll_send(cx, &mut message, |conn, _| conn.send_prepared(prepared))
+            })
+        })
+        .await
     }
 
     /// Starts the closing handshake; the [`ReadHalf`] sees it finish.

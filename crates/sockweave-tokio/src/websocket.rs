@@ -6,8 +6,8 @@ use futures_core::Stream;
 use futures_sink::Sink;
 use sockweave::handshake::{Accept, ClientRequest, Reject, Request};
 use sockweave::{
-    BytesMut, CloseCode, CloseEvent, Config, Connection, Event, Message, ReadyState, SendError,
-    ServerPolicy,
+    BytesMut, CloseCode, CloseEvent, Config, Connection, Event, Message, PreparedMessage,
+    ReadyState, SendError, ServerPolicy,
 };
 use sockweave_net::is_disconnect;
 use std::future::poll_fn;
@@ -310,6 +310,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         poll_fn(|cx| self.poll_send(cx, &mut message, |conn, m| conn.send(m))).await
     }
 
+    /// Sends a message prepared once for many connections (a broadcast):
+    /// the same frame bytes, by reference
+    /// ([`Connection::send_prepared`](sockweave::Connection::send_prepared)).
+    /// Waits as [`WebSocket::send`] does while the queue is full.
+    pub async fn send_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), Error> {
+        let mut message = Some(prepared.message().clone());
+        poll_fn(|cx| self.poll_send(cx, &mut message, |conn, _| conn.send_prepared(prepared))).await
+    }
+
     /// Sends one piece of a message sent in pieces; `last` ends the message.
     pub async fn send_fragment(
         &mut self,
@@ -471,7 +480,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         false
     }
 
-    fn poll_send(
+    pub(crate) fn poll_send(
         &mut self,
         cx: &mut Context<'_>,
         message: &mut Option<Message>,

@@ -18,6 +18,12 @@ pub(crate) trait Extension: Send + core::fmt::Debug {
     /// `len` bytes (`whole`: that piece is the entire message).
     fn wants(&self, len: usize, whole: bool) -> bool;
 
+    /// The group whose members transform a whole message into the same
+    /// bytes as this one, if its output depends on the message alone.
+    fn group(&self) -> Option<crate::deflate::DeflateGroup> {
+        None
+    }
+
     /// Transforms one piece of an outgoing message into `out`.
     fn encode(&mut self, piece: &[u8], last: bool, out: &mut Vec<u8>);
 

@@ -123,6 +123,7 @@ pub mod frame;
 pub mod handshake;
 pub mod mask;
 mod message;
+mod prepared;
 mod time;
 pub mod utf8;
 
@@ -135,6 +136,7 @@ pub use error::{Error, ProtocolError, SendError, Timeout};
 pub use event::{CloseEvent, Event, Fragment, Negotiated};
 pub use handshake::{Accept, ClientRequest, HandshakeError, Reject, Request, ServerPolicy};
 pub use message::{Message, MessageKind};
+pub use prepared::PreparedMessage;
 pub use time::Instant;
 pub use utf8::Text;
 

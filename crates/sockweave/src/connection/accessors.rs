@@ -4,9 +4,18 @@
 use super::{Connection, Phase};
 use crate::Role;
 use crate::config::Config;
+use crate::deflate::DeflateGroup;
 use crate::error::Error;
 
 impl Connection {
+    /// The group of connections that compress a message to the same
+    /// bytes as this one ([`crate::PreparedMessage::compress_for`]): `None`
+    /// without permessage-deflate, or when what we send keeps context
+    /// between messages.
+    pub fn deflate_group(&self) -> Option<DeflateGroup> {
+        self.extension.as_ref()?.group()
+    }
+
     /// Application payload bytes queued and not yet taken by the transport.
     pub fn buffered_amount(&self) -> usize {
         self.out.buffered()

@@ -758,6 +758,8 @@ fn truncate(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
+#[cfg(test)]
+mod broadcast_tests;
 #[cfg(all(test, feature = "deflate"))]
 mod deflate_tests;
 #[cfg(test)]

@@ -119,25 +119,46 @@ impl Outbound {
         }
         let end = start + (head_len + payload_len) as u64;
         self.queued_end = end;
-        match data {
-            Some(amount) if amount == payload_len && amount > 0 => {
-                self.marks.push_back(Mark {
-                    payload_start: start + head_len as u64,
-                    end,
-                    transformed: None,
-                });
-                self.buffered += amount;
+        self.mark(start + head_len as u64, end, data);
+    }
+
+    /// Queues a whole frame encoded elsewhere (a prepared message's, the
+    /// same bytes for many connections): by reference, so a broadcast to
+    /// an idle subscriber neither copies nor allocates; copied only when
+    /// small and other small frames wait in the tail, to leave in the same
+    /// write. `data` as for [`Outbound::push_frame`].
+    pub(super) fn push_encoded(&mut self, frame: &Bytes, header_len: usize, data: usize) {
+        let start = self.queued_end;
+        if frame.len() < SHARE_THRESHOLD && !self.tail.is_empty() {
+            self.tail.reserve(frame.len().max(MIN_TAIL));
+            self.tail.extend_from_slice(frame);
+        } else {
+            if !self.tail.is_empty() {
+                let staged = self.tail.split().freeze();
+                self.segments.push_back(staged);
             }
-            Some(amount) if amount != payload_len => {
-                self.marks.push_back(Mark {
-                    payload_start: start + head_len as u64,
-                    end,
-                    transformed: Some(amount),
-                });
-                self.buffered += amount;
-            }
-            _ => {}
+            self.segments.push_back(frame.clone());
         }
+        let end = start + frame.len() as u64;
+        self.queued_end = end;
+        self.mark(start + header_len as u64, end, Some(data));
+    }
+
+    /// Records a data frame's payload (`payload_start..end` on the wire)
+    /// carrying `data` application bytes, for `buffered_amount`.
+    fn mark(&mut self, payload_start: u64, end: u64, data: Option<usize>) {
+        let payload_len = (end - payload_start) as usize;
+        let transformed = match data {
+            Some(amount) if amount == payload_len && amount > 0 => None,
+            Some(amount) if amount != payload_len => Some(amount),
+            _ => return,
+        };
+        self.marks.push_back(Mark {
+            payload_start,
+            end,
+            transformed,
+        });
+        self.buffered += data.unwrap_or(0);
     }
 
     /// Drops everything queued, as if written: the connection was aborted.

@@ -3,9 +3,11 @@
 //! the negotiated extension where it applies) into the outbound queue.
 
 use super::{Connection, Phase};
+use crate::Role;
 use crate::error::SendError;
 use crate::frame::{MAX_CONTROL_PAYLOAD, OpCode};
 use crate::message::{Message, MessageKind};
+use crate::prepared::PreparedMessage;
 use bytes::Bytes;
 
 impl Connection {
@@ -25,6 +27,42 @@ impl Connection {
             .as_ref()
             .is_some_and(|e| e.wants(message.len(), true));
         self.push_data(opcode, true, transform, message.into_bytes());
+        Ok(())
+    }
+
+    /// Queues a message prepared once for many connections (a broadcast):
+    /// a server queues the prepared frame by reference, compressed as its
+    /// [`crate::deflate::DeflateGroup`] agreed when the message was prepared for it, or
+    /// compressing for itself when it was not (or keeps context between
+    /// messages). A client masks, so it copies, as [`Connection::send`].
+    /// A full queue hands the message back in [`SendError::Full`]: the
+    /// caller decides whether to skip this subscriber, close it or wait.
+    pub fn send_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), SendError> {
+        self.check_can_send()?;
+        let message = prepared.message();
+        if self.sending.is_some() {
+            return Err(SendError::FragmentOutOfOrder);
+        }
+        if !self.has_room(message.len()) {
+            return Err(SendError::Full(message.clone()));
+        }
+        if self.role == Role::Client {
+            return self.send(message.clone());
+        }
+        let compress = self
+            .extension
+            .as_ref()
+            .is_some_and(|e| e.wants(message.len(), true));
+        let encoded = match self.deflate_group() {
+            _ if !compress => prepared.plain(),
+            Some(group) => match prepared.compressed(group) {
+                Some(encoded) => encoded,
+                None => return self.send(message.clone()),
+            },
+            None => return self.send(message.clone()),
+        };
+        self.out
+            .push_encoded(&encoded.frame, encoded.header_len, message.len());
         Ok(())
     }
 

@@ -79,6 +79,14 @@ impl Deflater {
         self.state.is_some()
     }
 
+    /// The group of compressors that turn a message into the same bytes
+    /// as this one: only without context takeover, and only when it
+    /// compresses at all.
+    pub(crate) fn group(&self, threshold: usize) -> Option<super::DeflateGroup> {
+        (self.no_context_takeover && self.can_compress())
+            .then(|| super::DeflateGroup::new(self.window_bits, self.compression, threshold))
+    }
+
     /// Compresses one piece of a message into `out`. `last` ends the
     /// message: its sync-flush tail is removed, and without context
     /// takeover the window is forgotten.

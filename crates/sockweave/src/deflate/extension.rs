@@ -49,6 +49,10 @@ impl Extension for PerMessageDeflate {
         self.deflater.can_compress() && (!whole || len >= self.threshold)
     }
 
+    fn group(&self) -> Option<super::DeflateGroup> {
+        self.deflater.group(self.threshold)
+    }
+
     fn encode(&mut self, piece: &[u8], last: bool, out: &mut Vec<u8>) {
         self.deflater.compress(piece, last, out);
     }

@@ -5,11 +5,13 @@
 mod codec;
 #[cfg(feature = "deflate")]
 pub(crate) mod extension;
+mod group;
 mod params;
 
 #[cfg(feature = "deflate")]
 pub use codec::{Deflater, InflateError, Inflater};
 
+pub use group::DeflateGroup;
 pub use params::{
     Agreed, Compression, DeflateConfig, MIN_COMPRESS_WINDOW_BITS, NAME, Params, ParamsError,
     accept_offer, check_response, offer,
