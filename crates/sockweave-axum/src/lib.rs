@@ -60,6 +60,7 @@ use std::future::Future;
 pub use sockweave;
 pub use sockweave::{CloseCode, Config, Message, ServerPolicy};
 pub use sockweave_hyper::{Error, WebSocket};
+pub use sockweave_tokio::{Laggard, Member, Room};
 
 /// Registers `handler` for WebSocket requests over every HTTP version: a
 /// `GET` (HTTP/1.1 upgrade) or a `CONNECT` (HTTP/2 and HTTP/3 extended

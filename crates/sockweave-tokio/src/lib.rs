@@ -87,10 +87,12 @@
 
 #[cfg(feature = "browser")]
 pub mod browser;
+mod room;
 mod split;
 mod tls;
 mod websocket;
 
+pub use room::{Laggard, Member, Room};
 pub use sockweave::{
     self, Bytes, CloseCode, CloseEvent, Config, Event, Message, PreparedMessage, ReadyState,
     ServerPolicy, Text,

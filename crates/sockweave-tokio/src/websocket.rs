@@ -267,21 +267,36 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// queued frames leave together in one vectored write at the next
     /// [`WebSocket::flush`], `send` or `recv`.
     pub async fn feed(&mut self, message: impl Into<Message>) -> Result<(), Error> {
-        let mut message = Some(message.into());
+        self.feed_with(message.into(), Connection::send).await
+    }
+
+    /// [`WebSocket::feed`] for a message prepared once for many
+    /// connections ([`WebSocket::send_prepared`]).
+    pub async fn feed_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), Error> {
+        self.feed_with(prepared.message().clone(), |conn, _| {
+            conn.send_prepared(prepared)
+        })
+        .await
+    }
+
+    /// Queues through `push`; a full queue is written out first.
+    async fn feed_with(
+        &mut self,
+        message: Message,
+        push: impl Fn(&mut Connection, Message) -> Result<(), SendError>,
+    ) -> Result<(), Error> {
+        let mut message = Some(message);
         poll_fn(|cx| {
             let Some(m) = message.take() else {
                 return Poll::Ready(Ok(()));
             };
-            match self.conn.send(m) {
+            match push(&mut self.conn, m) {
                 Ok(()) => Poll::Ready(Ok(())),
                 Err(SendError::Full(m)) => {
                     message = Some(m);
                     ready!(self.poll_write_out(cx))?;
-                    Poll::Ready(
-                        self.conn
-                            .send(message.take().expect("kept above"))
-                            .map_err(Error::from),
-                    )
+                    let m = message.take().expect("kept above");
+                    Poll::Ready(push(&mut self.conn, m).map_err(Error::from))
                 }
                 Err(e) => Poll::Ready(Err(e.into())),
             }

@@ -1,0 +1,277 @@
+//! A room: connections that hear the same messages (a chat, a feed's
+//! subscribers, a game's players), each message framed and compressed once
+//! for all of them ([`PreparedMessage`]) and handed to every member's
+//! bounded outbox.
+
+use sockweave::deflate::DeflateGroup;
+use sockweave::{Connection, Message, PreparedMessage};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::mpsc;
+
+/// What a room does when a member's outbox is full (it reads slower than
+/// the room talks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Laggard {
+    /// The member misses the message ([`Member::missed`] counts them):
+    /// for feeds where only the latest matters.
+    Skip,
+    /// The member leaves the room: [`Member::next`] returns what was
+    /// already in its outbox, then `None`, and its task closes the
+    /// connection (1008 "too slow", say). Nobody silently misses a
+    /// message: for chats.
+    Drop,
+}
+
+/// Members and a broadcast to all of them. Cheap to clone (one room,
+/// shared); no global state: make as many rooms as you have topics.
+///
+/// Each member holds at most `outbox` messages it has not taken, and a
+/// message is one allocation however many members hold it. The
+/// connection's own queue stays bounded by `Config::max_queued`.
+///
+/// ```no_run
+/// use sockweave_tokio::{CloseCode, Room, Laggard, WebSocket};
+/// # async fn member(mut ws: WebSocket<tokio::net::TcpStream>, room: Room) {
+/// let mut member = room.join(ws.connection());
+/// loop {
+///     tokio::select! {
+///         // Both are cancel-safe.
+///         received = ws.recv() => match received {
+///             Ok(Some(message)) => { room.broadcast(message); }
+///             _ => break,
+///         },
+///         next = member.next() => match next {
+///             Some(prepared) => {
+///                 if ws.send_prepared(&prepared).await.is_err() { break }
+///             }
+///             None => {
+///                 let _ = ws.close(CloseCode::POLICY_VIOLATION, "too slow").await;
+///                 while let Ok(Some(_)) = ws.recv().await {}
+///                 break;
+///             }
+///         },
+///     }
+/// }
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Room {
+    members: Arc<Mutex<Members>>,
+    outbox: usize,
+    laggard: Laggard,
+}
+
+#[derive(Default)]
+struct Members {
+    next_id: u64,
+    slots: HashMap<u64, Slot>,
+}
+
+struct Slot {
+    outbox: mpsc::Sender<Arc<PreparedMessage>>,
+    group: Option<DeflateGroup>,
+    missed: Arc<AtomicU64>,
+}
+
+impl Room {
+    /// A room whose members each hold up to `outbox` messages not yet
+    /// taken (at least 1), and what happens to one whose outbox is full.
+    pub fn new(outbox: usize, laggard: Laggard) -> Self {
+        Self {
+            members: Arc::default(),
+            outbox: outbox.max(1),
+            laggard,
+        }
+    }
+
+    /// Adds a member for `conn`, whose permessage-deflate group (if any)
+    /// the room compresses for. Dropping the [`Member`] leaves the room.
+    pub fn join(&self, conn: &Connection) -> Member {
+        let (tx, rx) = mpsc::channel(self.outbox);
+        let missed = Arc::new(AtomicU64::new(0));
+        let mut members = self.lock();
+        let id = members.next_id;
+        members.next_id += 1;
+        members.slots.insert(
+            id,
+            Slot {
+                outbox: tx,
+                group: conn.deflate_group(),
+                missed: missed.clone(),
+            },
+        );
+        Member {
+            id,
+            room: self.clone(),
+            outbox: rx,
+            missed,
+        }
+    }
+
+    /// Sends `message` to every member: framed once, and compressed once
+    /// per permessage-deflate group among the members. Returns how many
+    /// members it was handed to (a full outbox is [`Laggard`]'s case).
+    pub fn broadcast(&self, message: impl Into<Message>) -> usize {
+        let mut prepared = PreparedMessage::new(message);
+        let groups: Vec<DeflateGroup> = {
+            let members = self.lock();
+            let mut groups = Vec::new();
+            for group in members.slots.values().filter_map(|slot| slot.group) {
+                if !groups.contains(&group) {
+                    groups.push(group);
+                }
+            }
+            groups
+        };
+        // Compressing happens outside the lock: members keep joining,
+        // leaving and taking messages meanwhile.
+        for group in groups {
+            prepared.compress_for(group);
+        }
+        self.publish(Arc::new(prepared))
+    }
+
+    /// Hands an already prepared message to every member (prepare it for
+    /// the members' groups first, or those members compress for
+    /// themselves). Returns how many members it was handed to.
+    pub fn publish(&self, prepared: Arc<PreparedMessage>) -> usize {
+        let mut reached = 0;
+        let laggard = self.laggard;
+        self.lock().slots.retain(|_, slot| {
+            match slot.outbox.try_send(prepared.clone()) {
+                Ok(()) => reached += 1,
+                Err(mpsc::error::TrySendError::Full(_)) if laggard == Laggard::Skip => {
+                    slot.missed.fetch_add(1, Ordering::Relaxed);
+                }
+                // Full and dropped, or the member is gone.
+                Err(_) => return false,
+            }
+            true
+        });
+        reached
+    }
+
+    /// How many members the room has.
+    pub fn len(&self) -> usize {
+        self.lock().slots.len()
+    }
+
+    /// Whether the room has no members.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Members> {
+        // The map stays consistent whatever panicked while holding it.
+        self.members
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl std::fmt::Debug for Room {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Room")
+            .field("members", &self.len())
+            .field("outbox", &self.outbox)
+            .field("laggard", &self.laggard)
+            .finish()
+    }
+}
+
+/// One connection's place in a [`Room`]: the messages broadcast to it, in
+/// order. Leaves the room when dropped.
+pub struct Member {
+    id: u64,
+    room: Room,
+    outbox: mpsc::Receiver<Arc<PreparedMessage>>,
+    missed: Arc<AtomicU64>,
+}
+
+impl Member {
+    /// The next message broadcast to this member; `None` once the room
+    /// dropped it for falling behind ([`Laggard::Drop`]), after the
+    /// messages already in its outbox. Cancel-safe.
+    pub async fn next(&mut self) -> Option<Arc<PreparedMessage>> {
+        self.outbox.recv().await
+    }
+
+    /// The next message if one waits, without waiting: drain these after
+    /// [`Member::next`] to send a burst in one write
+    /// ([`crate::WebSocket::feed_prepared`], then `flush`).
+    pub fn try_next(&mut self) -> Option<Arc<PreparedMessage>> {
+        self.outbox.try_recv().ok()
+    }
+
+    /// Messages this member missed because its outbox was full
+    /// ([`Laggard::Skip`]).
+    pub fn missed(&self) -> u64 {
+        self.missed.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        self.room.lock().slots.remove(&self.id);
+    }
+}
+
+impl std::fmt::Debug for Member {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Member")
+            .field("id", &self.id)
+            .field("missed", &self.missed())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sockweave::{Config, Instant};
+
+    fn conn() -> Connection {
+        Connection::established_server(Config::default(), Instant::ZERO).unwrap()
+    }
+
+    #[tokio::test]
+    async fn every_member_gets_the_same_prepared_message() {
+        let room = Room::new(4, Laggard::Drop);
+        let (a, b) = (conn(), conn());
+        let (mut ma, mut mb) = (room.join(&a), room.join(&b));
+        assert_eq!(room.broadcast("hello"), 2);
+        let (pa, pb) = (ma.next().await.unwrap(), mb.next().await.unwrap());
+        assert!(Arc::ptr_eq(&pa, &pb), "one message for everyone");
+        assert_eq!(pa.message(), &Message::from("hello"));
+        drop(mb);
+        assert_eq!(room.len(), 1, "a dropped member left");
+    }
+
+    #[tokio::test]
+    async fn a_full_outbox_skips_or_drops_as_the_room_says() {
+        let skip = Room::new(2, Laggard::Skip);
+        let mut member = skip.join(&conn());
+        for i in 0..5 {
+            skip.broadcast(format!("{i}"));
+        }
+        assert_eq!(member.missed(), 3);
+        assert_eq!(member.try_next().unwrap().message(), &Message::from("0"));
+        assert_eq!(member.try_next().unwrap().message(), &Message::from("1"));
+        assert!(member.try_next().is_none());
+        assert_eq!(skip.len(), 1);
+
+        let drop_room = Room::new(2, Laggard::Drop);
+        let mut slow = drop_room.join(&conn());
+        let mut fast = drop_room.join(&conn());
+        for i in 0..3 {
+            drop_room.broadcast(format!("{i}"));
+            fast.next().await.unwrap();
+        }
+        assert_eq!(drop_room.len(), 1, "the slow member was dropped");
+        assert!(slow.next().await.is_some());
+        assert!(slow.next().await.is_some());
+        assert!(slow.next().await.is_none(), "then it hears it was dropped");
+    }
+}
