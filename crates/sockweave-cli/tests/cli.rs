@@ -382,3 +382,36 @@ fn short_flags_origin_one_message_and_a_close_code() {
     assert_eq!(code, 2, "{stderr}");
     server.kill().unwrap();
 }
+
+#[test]
+fn broadcast_sends_every_message_to_every_client() {
+    let (_server, url) = serve(&["--broadcast", "--deflate=no-context"]);
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut clients: Vec<_> = (0..3)
+            .map(|_| sockweave_std::connect(&url).unwrap())
+            .collect();
+        // A member hears its own message, so once each has heard its own
+        // "hi", all three are in the room.
+        for (i, client) in clients.iter_mut().enumerate() {
+            let hi = format!("hi {i}");
+            client.send(hi.as_str()).unwrap();
+            while client.recv().unwrap() != Some(hi.as_str().into()) {}
+        }
+        clients[1].send("hello, room").unwrap();
+        for client in &mut clients {
+            while client.recv().unwrap() != Some("hello, room".into()) {}
+        }
+        done.send(()).unwrap();
+    });
+    finished
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("every client heard the message");
+    // Only the tokio adapter has rooms.
+    let out = Command::new(BIN)
+        .args(["serve", "127.0.0.1:0", "--broadcast", "--adapter", "std"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("tokio"));
+}

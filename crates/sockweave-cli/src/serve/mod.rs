@@ -59,6 +59,12 @@ pub(crate) struct Args {
     /// picks a preset other than `default`).
     #[arg(long, value_enum, value_name = "PRESET", num_args = 0..=1, require_equals = true, default_missing_value = "default")]
     deflate: Option<crate::deflate::Preset>,
+    /// A chat room instead of an echo: every message goes to every
+    /// connected client, framed (and compressed) once for all of them. A
+    /// client 256 messages behind is closed with 1008 "too slow". Tokio
+    /// adapter only.
+    #[arg(long)]
+    broadcast: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -74,6 +80,7 @@ pub(crate) struct Settings {
     policy: ServerPolicy,
     config: Config,
     tls: Option<Arc<ServerConfig>>,
+    broadcast: bool,
 }
 
 fn settings(args: &Args) -> Result<Settings, String> {
@@ -110,10 +117,14 @@ fn settings(args: &Args) -> Result<Settings, String> {
         ),
         _ => None,
     };
+    if args.broadcast && args.adapter != Adapter::Tokio {
+        return Err("--broadcast runs on the tokio adapter (the default)".into());
+    }
     Ok(Settings {
         policy,
         config,
         tls,
+        broadcast: args.broadcast,
     })
 }
 
@@ -148,7 +159,12 @@ pub(crate) fn run(args: Args) -> Outcome {
         }
     };
     eprintln!(
-        "sockweave: echo server on {}://{}",
+        "sockweave: {} on {}://{}",
+        if settings.broadcast {
+            "chat room"
+        } else {
+            "echo server"
+        },
         if settings.tls.is_some() { "wss" } else { "ws" },
         listener
             .local_addr()

@@ -1,10 +1,14 @@
 //! The echo server on the tokio adapter: a task per connection, replies to
-//! a burst of messages leave in one write.
+//! a burst of messages leave in one write. With `--broadcast`, a chat
+//! room: every message goes to every member through one `Room`.
 
 use super::{Settings, log_close, log_open};
-use sockweave_tokio::{MaybeTls, TlsAcceptor, WebSocket};
+use sockweave_tokio::{CloseCode, Laggard, MaybeTls, Room, TlsAcceptor, WebSocket};
 use std::net::SocketAddr;
 use tokio::net::TcpStream;
+
+/// Messages a chat member may have waiting before it is closed as too slow.
+const OUTBOX: usize = 256;
 
 pub(super) fn serve(listener: std::net::TcpListener, settings: Settings) -> std::io::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
@@ -12,16 +16,18 @@ pub(super) fn serve(listener: std::net::TcpListener, settings: Settings) -> std:
         listener.set_nonblocking(true)?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
         let acceptor = settings.tls.clone().map(TlsAcceptor::new);
+        let room = settings.broadcast.then(|| Room::new(OUTBOX, Laggard::Drop));
         loop {
             let Ok((stream, peer)) = listener.accept().await else {
                 continue;
             };
             let _ = stream.set_nodelay(true);
-            let (settings, acceptor) = (settings.clone(), acceptor.clone());
+            let (settings, acceptor, room) = (settings.clone(), acceptor.clone(), room.clone());
             tokio::spawn(async move {
-                match open(stream, settings, acceptor.as_ref()).await {
-                    Ok(ws) => echo(peer, ws).await,
-                    Err(e) => eprintln!("{peer} rejected: {e}"),
+                match (open(stream, settings, acceptor.as_ref()).await, room) {
+                    (Ok(ws), None) => echo(peer, ws).await,
+                    (Ok(ws), Some(room)) => member(peer, ws, room).await,
+                    (Err(e), _) => eprintln!("{peer} rejected: {e}"),
                 }
             });
         }
@@ -60,5 +66,45 @@ async fn echo(peer: SocketAddr, mut ws: WebSocket<MaybeTls<TcpStream>>) {
             }
         }
     }
+    log_close(peer, ws.close_event());
+}
+
+/// A chat member: what it sends goes to the room; what the room says
+/// goes out to it, a burst in one write.
+async fn member(peer: SocketAddr, mut ws: WebSocket<MaybeTls<TcpStream>>, room: Room) {
+    log_open(peer, ws.connection());
+    let mut member = room.join(ws.connection());
+    loop {
+        tokio::select! {
+            received = ws.recv() => match received {
+                Ok(Some(message)) => {
+                    room.broadcast(message);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    eprintln!("{peer} failed: {e}");
+                    break;
+                }
+            },
+            next = member.next() => match next {
+                Some(prepared) => {
+                    let mut sent = ws.feed_prepared(&prepared).await;
+                    while let (Ok(()), Some(more)) = (&sent, member.try_next()) {
+                        sent = ws.feed_prepared(&more).await;
+                    }
+                    if sent.is_err() || ws.flush().await.is_err() {
+                        break;
+                    }
+                }
+                None => {
+                    eprintln!("{peer} too slow: closing");
+                    let _ = ws.close(CloseCode::POLICY_VIOLATION, "too slow").await;
+                    while let Ok(Some(_)) = ws.recv().await {}
+                    break;
+                }
+            },
+        }
+    }
+    drop(member);
     log_close(peer, ws.close_event());
 }
