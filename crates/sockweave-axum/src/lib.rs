@@ -56,6 +56,7 @@ use http::request::Parts;
 use sockweave::handshake::{Accept, Reject, Request};
 use sockweave_hyper::Upgrade;
 use std::future::Future;
+use std::sync::{Arc, OnceLock};
 
 pub use sockweave;
 pub use sockweave::{CloseCode, Config, Message, ServerPolicy};
@@ -80,8 +81,16 @@ where
 pub struct WebSocketUpgrade {
     upgrade: Upgrade,
     policy: ServerPolicy,
-    config: Config,
+    /// The default settings are one `Arc` for every connection; a setter
+    /// makes this connection its own copy.
+    config: Arc<Config>,
     on_failed: Box<dyn FnOnce(Error) + Send>,
+}
+
+/// `Config::default()`, shared by every connection that keeps it.
+fn default_config() -> Arc<Config> {
+    static DEFAULT: OnceLock<Arc<Config>> = OnceLock::new();
+    DEFAULT.get_or_init(Arc::default).clone()
 }
 
 impl std::fmt::Debug for WebSocketUpgrade {
@@ -101,7 +110,7 @@ impl<S: Send + Sync> FromRequestParts<S> for WebSocketUpgrade {
             Ok(upgrade) => Ok(Self {
                 upgrade,
                 policy: ServerPolicy::default(),
-                config: Config::default(),
+                config: default_config(),
                 on_failed: Box::new(|_| {}),
             }),
             Err(refusal) => Err(refusal.map(Body::new)),
@@ -160,28 +169,30 @@ impl WebSocketUpgrade {
 
     /// Every limit and timer of the connection, and compression: e.g.
     /// `Config { deflate: Some(DeflateConfig::default()), ..Config::default() }`.
-    pub fn config(mut self, config: Config) -> Self {
-        self.config = config;
+    /// An `Arc<Config>` that many connections share costs each of them
+    /// 8 bytes instead of a copy.
+    pub fn config(mut self, config: impl Into<Arc<Config>>) -> Self {
+        self.config = config.into();
         self
     }
 
     /// The largest message accepted, in bytes (inflated bytes with
     /// compression); larger ones close the connection with 1009.
     pub fn max_message_size(mut self, max: u64) -> Self {
-        self.config.max_message_len = max;
+        Arc::make_mut(&mut self.config).max_message_len = max;
         self
     }
 
     /// The largest frame accepted, in bytes (declared length).
     pub fn max_frame_size(mut self, max: u64) -> Self {
-        self.config.max_frame_len = max;
+        Arc::make_mut(&mut self.config).max_frame_len = max;
         self
     }
 
     /// Accepts permessage-deflate offers within `deflate` (RFC 7692).
     #[cfg(feature = "deflate")]
     pub fn deflate(mut self, deflate: sockweave::deflate::DeflateConfig) -> Self {
-        self.config.deflate = Some(deflate);
+        Arc::make_mut(&mut self.config).deflate = Some(deflate);
         self
     }
 

@@ -79,7 +79,7 @@ impl Upgrade {
     pub fn accept(
         self,
         accept: Accept,
-        config: Config,
+        config: impl Into<std::sync::Arc<Config>>,
     ) -> Result<(Response, Upgrading), SendError> {
         let (conn, head) = Connection::upgraded(&self.request, accept, config, Instant::ZERO)?;
         let upgrading = Upgrading {
@@ -95,7 +95,7 @@ impl Upgrade {
     pub fn accept_with(
         self,
         policy: &ServerPolicy,
-        config: Config,
+        config: impl Into<std::sync::Arc<Config>>,
     ) -> (Response, Option<Upgrading>) {
         match policy.decide(&self.request) {
             Ok(accept) => match self.accept(accept, config) {

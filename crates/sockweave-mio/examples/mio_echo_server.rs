@@ -63,6 +63,8 @@ fn serve<S: Read + Write + Source>(
     config.deflate = std::env::args()
         .any(|a| a == "--deflate")
         .then(sockweave::deflate::DeflateConfig::default);
+    // One copy of the settings for every connection.
+    let config = std::sync::Arc::new(config);
     let mut conns: Vec<Option<Peer<S>>> = Vec::new();
     let mut free: Vec<usize> = Vec::new();
     // Deadlines: one entry per connection at most (`Peer::armed`), for the

@@ -44,7 +44,7 @@ impl<S: Read + Write> WebSocket<S> {
     pub fn server(
         stream: S,
         policy: ServerPolicy,
-        config: Config,
+        config: impl Into<std::sync::Arc<Config>>,
     ) -> Result<Self, sockweave::ConfigError> {
         let conn = Connection::server(policy, config, sockweave::Instant::ZERO)?;
         Ok(Self::from_parts(stream, conn, BytesMut::new()))

@@ -99,7 +99,7 @@ pub fn accept<S: Transport>(stream: S) -> Result<WebSocket<S>, Error> {
 pub fn accept_with<S: Transport>(
     stream: S,
     mut policy: ServerPolicy,
-    config: Config,
+    config: impl Into<std::sync::Arc<Config>>,
 ) -> Result<WebSocket<S>, Error> {
     let clock = Clock::new();
     policy.defer = false;
@@ -114,7 +114,7 @@ pub fn accept_with<S: Transport>(
 pub fn accept_with_hook<S, F>(
     stream: S,
     mut policy: ServerPolicy,
-    config: Config,
+    config: impl Into<std::sync::Arc<Config>>,
     decide: F,
 ) -> Result<WebSocket<S>, Error>
 where

@@ -14,16 +14,19 @@ async fn main() -> std::io::Result<()> {
         .unwrap_or_else(|| "127.0.0.1:9001".into());
     let listener = TcpListener::bind(&addr).await?;
     eprintln!("tokio echo server on ws://{addr}");
+    let mut config = Config::default();
+    config.max_queued = 32 << 20; // a 16 MiB echo fits whole
+    // `--deflate`: offer or accept permessage-deflate.
+    config.deflate = std::env::args()
+        .any(|a| a == "--deflate")
+        .then(sockweave::deflate::DeflateConfig::default);
+    // One copy of the settings for every connection.
+    let config = std::sync::Arc::new(config);
     loop {
         let (stream, _) = listener.accept().await?;
         stream.set_nodelay(true)?;
+        let config = config.clone();
         tokio::spawn(async move {
-            let mut config = Config::default();
-            config.max_queued = 32 << 20; // a 16 MiB echo fits whole
-            // `--deflate`: offer or accept permessage-deflate.
-            config.deflate = std::env::args()
-                .any(|a| a == "--deflate")
-                .then(sockweave::deflate::DeflateConfig::default);
             let mut ws = match accept_with(stream, ServerPolicy::default(), config).await {
                 Ok(ws) => ws,
                 Err(e) => return eprintln!("handshake: {e}"),

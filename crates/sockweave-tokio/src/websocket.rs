@@ -104,7 +104,7 @@ where
 pub async fn accept_with<S>(
     stream: S,
     mut policy: ServerPolicy,
-    config: Config,
+    config: impl Into<std::sync::Arc<Config>>,
 ) -> Result<WebSocket<S>, Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -123,7 +123,7 @@ where
 pub async fn accept_with_hook<S, F>(
     stream: S,
     mut policy: ServerPolicy,
-    config: Config,
+    config: impl Into<std::sync::Arc<Config>>,
     decide: F,
 ) -> Result<WebSocket<S>, Error>
 where

@@ -78,7 +78,8 @@ enum Adapter {
 #[derive(Clone)]
 pub(crate) struct Settings {
     policy: ServerPolicy,
-    config: Config,
+    /// One copy for every connection.
+    config: Arc<Config>,
     tls: Option<Arc<ServerConfig>>,
     broadcast: bool,
 }
@@ -122,7 +123,7 @@ fn settings(args: &Args) -> Result<Settings, String> {
     }
     Ok(Settings {
         policy,
-        config,
+        config: Arc::new(config),
         tls,
         broadcast: args.broadcast,
     })

@@ -59,17 +59,17 @@ impl Connection {
 
     /// The negotiated subprotocol, once OPEN.
     pub fn protocol(&self) -> Option<&str> {
-        self.negotiated.protocol.as_deref()
+        self.negotiated.as_ref()?.protocol.as_deref()
     }
 
     /// The negotiated `Sec-WebSocket-Extensions` value, once OPEN.
     pub fn extensions(&self) -> Option<&str> {
-        self.negotiated.extensions.as_deref()
+        self.negotiated.as_ref()?.extensions.as_deref()
     }
 
     /// Why the connection failed, if it did.
     pub fn error(&self) -> Option<&Error> {
-        self.error.as_ref()
+        self.error.as_deref()
     }
 
     /// The configuration.

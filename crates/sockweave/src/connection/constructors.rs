@@ -6,7 +6,6 @@
 use super::{Connection, Events, Outbound, Phase, Reader, Timers, negotiate};
 use crate::config::{Config, ConfigError};
 use crate::error::SendError;
-use crate::event::Negotiated;
 use crate::handshake::{
     Accept, ClientHandshake, ClientRequest, ConnectRequest, HandshakeError, Header, Request,
     ResponseHead, ServerHandshake, ServerPolicy,
@@ -15,6 +14,7 @@ use crate::time::Instant;
 use crate::{Entropy, Role};
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
+use alloc::sync::Arc;
 
 impl Connection {
     /// A client connection in CONNECTING: the request is already queued in
@@ -24,17 +24,18 @@ impl Connection {
     /// [`HandshakeError::InvalidField`].
     pub fn client(
         request: &ClientRequest,
-        config: Config,
+        config: impl Into<Arc<Config>>,
         mut entropy: impl Entropy + 'static,
         now: Instant,
     ) -> Result<Self, HandshakeError> {
+        let config = config.into();
         config.validate()?;
         let request = negotiate::with_offer(request, &config);
         let (handshake, bytes) = ClientHandshake::new(&request, &mut entropy, &config)?;
         let mut conn = Self::with_phase(
             Role::Client,
             config,
-            Phase::Client(handshake),
+            Phase::Client(Box::new(handshake)),
             Some(Box::new(entropy)),
             now,
         )?;
@@ -46,12 +47,21 @@ impl Connection {
     /// A server connection in CONNECTING, answering the request it will
     /// receive according to `policy`. Refuses a `config` that
     /// [`Config::validate`] refuses, as every constructor does.
-    pub fn server(policy: ServerPolicy, config: Config, now: Instant) -> Result<Self, ConfigError> {
+    ///
+    /// Every constructor takes a [`Config`] or an `Arc<Config>`: a server
+    /// that passes clones of one `Arc` keeps one copy of its settings for
+    /// all its connections instead of one per connection.
+    pub fn server(
+        policy: ServerPolicy,
+        config: impl Into<Arc<Config>>,
+        now: Instant,
+    ) -> Result<Self, ConfigError> {
+        let config = config.into();
         let handshake = ServerHandshake::new(&config);
         let mut conn = Self::with_phase(
             Role::Server,
             config,
-            Phase::Server(handshake, policy),
+            Phase::Server(Box::new((handshake, policy))),
             None,
             now,
         )?;
@@ -62,13 +72,13 @@ impl Connection {
     /// A client connection that is already OPEN, for an opening handshake
     /// done elsewhere (e.g. with [`ClientHandshake`] directly).
     pub fn established_client(
-        config: Config,
+        config: impl Into<Arc<Config>>,
         entropy: impl Entropy + 'static,
         now: Instant,
     ) -> Result<Self, ConfigError> {
         Self::with_phase(
             Role::Client,
-            config,
+            config.into(),
             Phase::Open,
             Some(Box::new(entropy)),
             now,
@@ -77,8 +87,11 @@ impl Connection {
 
     /// A server connection that is already OPEN, for an opening handshake
     /// done elsewhere (e.g. an HTTP server's upgrade).
-    pub fn established_server(config: Config, now: Instant) -> Result<Self, ConfigError> {
-        Self::with_phase(Role::Server, config, Phase::Open, None, now)
+    pub fn established_server(
+        config: impl Into<Arc<Config>>,
+        now: Instant,
+    ) -> Result<Self, ConfigError> {
+        Self::with_phase(Role::Server, config.into(), Phase::Open, None, now)
     }
 
     /// The server side of an opening handshake whose request an HTTP server
@@ -93,10 +106,10 @@ impl Connection {
     pub fn upgraded(
         request: &Request,
         accept: Accept,
-        config: Config,
+        config: impl Into<Arc<Config>>,
         now: Instant,
     ) -> Result<(Self, ResponseHead), SendError> {
-        let mut conn = Self::with_phase(Role::Server, config, Phase::Open, None, now)
+        let mut conn = Self::with_phase(Role::Server, config.into(), Phase::Open, None, now)
             .map_err(SendError::InvalidConfig)?;
         let head = conn.answer(request, accept)?;
         Ok((conn, head))
@@ -124,14 +137,14 @@ impl Connection {
         handshake: &ClientHandshake,
         status: u16,
         headers: alloc::vec::Vec<Header>,
-        config: Config,
+        config: impl Into<Arc<Config>>,
         entropy: impl Entropy + 'static,
         now: Instant,
     ) -> Result<Self, HandshakeError> {
         let response = handshake.check_response(status, headers)?;
         let mut conn = Self::with_phase(
             Role::Client,
-            config,
+            config.into(),
             Phase::Open,
             Some(Box::new(entropy)),
             now,
@@ -158,13 +171,13 @@ impl Connection {
         if let Some(extension) = extension {
             self.set_extension(extension);
         }
-        self.negotiated.extensions = Some(response.into());
+        self.negotiated.get_or_insert_default().extensions = Some(response.into());
         Ok(())
     }
 
     fn with_phase(
         role: Role,
-        config: Config,
+        config: Arc<Config>,
         phase: Phase,
         entropy: Option<Box<dyn Entropy>>,
         now: Instant,
@@ -180,7 +193,7 @@ impl Connection {
             out: Outbound::default(),
             entropy,
             events: Events::default(),
-            negotiated: Negotiated::default(),
+            negotiated: None,
             stalled: false,
             error: None,
             extension: None,

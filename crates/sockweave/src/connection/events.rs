@@ -6,14 +6,15 @@ use super::Queued;
 use crate::event::Event;
 use alloc::collections::VecDeque;
 
-/// Slots a drained queue may keep for the next burst; past this, a
-/// drained queue gives its memory back, so one burst does not cost an
-/// idle connection for the rest of its life.
-const KEEP_SLOTS: usize = 16;
-
 #[derive(Debug, Default)]
 pub(super) struct Events {
-    queue: VecDeque<Queued>,
+    /// The oldest event, kept inline: most reads decode one event, and
+    /// an idle connection then holds no queue allocation at all.
+    first: Option<Queued>,
+    /// The events after it; its memory is given back whenever it drains,
+    /// so a burst does not cost an idle connection for the rest of its
+    /// life.
+    rest: VecDeque<Queued>,
     /// Message bytes the queued events carry.
     data: u64,
 }
@@ -21,21 +22,25 @@ pub(super) struct Events {
 impl Events {
     pub(super) fn push(&mut self, queued: Queued) {
         self.data += data_len(&queued);
-        self.queue.push_back(queued);
+        if self.first.is_none() {
+            self.first = Some(queued);
+        } else {
+            self.rest.push_back(queued);
+        }
     }
 
     pub(super) fn pop(&mut self) -> Option<Queued> {
-        let queued = self.queue.pop_front();
-        match &queued {
-            Some(queued) => self.data -= data_len(queued),
-            None if self.queue.capacity() > KEEP_SLOTS => self.queue = VecDeque::new(),
-            None => {}
+        let queued = self.first.take()?;
+        self.data -= data_len(&queued);
+        self.first = self.rest.pop_front();
+        if self.first.is_none() && self.rest.capacity() > 0 {
+            self.rest = VecDeque::new();
         }
-        queued
+        Some(queued)
     }
 
     pub(super) fn len(&self) -> usize {
-        self.queue.len()
+        usize::from(self.first.is_some()) + self.rest.len()
     }
 
     /// Whether `receive` must stop taking frames: `max_events` wait, or
@@ -44,7 +49,7 @@ impl Events {
     /// twice the message limit: a read of compressed frames cannot queue
     /// many messages that each inflated to the limit.
     pub(super) fn is_full(&self, max_events: usize, max_bytes: u64) -> bool {
-        self.queue.len() >= max_events.max(1) || self.data >= max_bytes.max(1)
+        self.len() >= max_events.max(1) || self.data >= max_bytes.max(1)
     }
 }
 
@@ -62,23 +67,31 @@ mod tests {
     use crate::message::Message;
 
     #[test]
-    fn counts_message_bytes_and_gives_back_a_burst() {
+    fn counts_message_bytes_keeps_order_and_gives_back_a_burst() {
         let mut events = Events::default();
-        for _ in 0..100 {
-            events.push(Queued::Event(Event::Message(Message::from("abcd"))));
+        for i in 0..100 {
+            let text = alloc::format!("{i:04}");
+            events.push(Queued::Event(Event::Message(Message::from(text.as_str()))));
         }
-        assert_eq!(events.data, 400);
+        assert_eq!((events.len(), events.data), (100, 400));
         assert!(events.is_full(1000, 400));
         assert!(!events.is_full(1000, 401));
         assert!(events.is_full(100, 1 << 20));
-        while events.pop().is_some() {}
+        for i in 0..100 {
+            let text = alloc::format!("{i:04}");
+            match events.pop() {
+                Some(Queued::Event(Event::Message(m))) => {
+                    assert_eq!(m, Message::from(text.as_str()))
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(events.pop().is_none());
         assert_eq!(events.data, 0);
-        // The `None` that ends the drain gave the burst's slots back.
-        assert_eq!(events.queue.capacity(), 0);
+        assert_eq!(events.rest.capacity(), 0, "the burst's memory is back");
+        // One event at a time never allocates.
         events.push(Queued::Eof);
         assert!(events.pop().is_some());
-        assert!(events.pop().is_none());
-        assert!(events.queue.capacity() <= KEEP_SLOTS, "small queues stay");
-        assert_ne!(events.queue.capacity(), 0);
+        assert_eq!(events.rest.capacity(), 0);
     }
 }

@@ -73,6 +73,7 @@ use crate::{Entropy, Role};
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::string::{String, ToString};
+use alloc::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use events::Events;
 use outbound::Outbound;
@@ -94,16 +95,18 @@ pub enum ReadyState {
 }
 
 #[derive(Debug)]
+// The handshake phases and CLOSING are boxed: an OPEN connection, which
+// is what sits idle by the thousand, carries none of their bytes inline.
 enum Phase {
-    Client(ClientHandshake),
-    Server(ServerHandshake, ServerPolicy),
+    Client(Box<ClientHandshake>),
+    Server(Box<(ServerHandshake, ServerPolicy)>),
     Deciding(Box<Request>),
     /// A refusal is being written; CLOSED once it is.
     Refusing {
         end: u64,
     },
     Open,
-    Closing(Closing),
+    Closing(Box<Closing>),
     Closed,
 }
 
@@ -170,16 +173,19 @@ pub(crate) const EVENT_SLOT: usize = size_of::<Queued>();
 /// drive loop.
 pub struct Connection {
     role: Role,
-    config: Config,
+    /// Shared by every connection made with the same `Arc`.
+    config: Arc<Config>,
     phase: Phase,
     reader: Reader,
     out: Outbound,
     entropy: Option<Box<dyn Entropy>>,
     events: Events,
-    negotiated: Negotiated,
+    /// What the handshake negotiated; `None` while nothing was (the
+    /// common case: no subprotocol, no extension).
+    negotiated: Option<Box<Negotiated>>,
     /// `receive` stopped at its event budget with bytes left.
     stalled: bool,
-    error: Option<Error>,
+    error: Option<Box<Error>>,
     /// The negotiated extension, if any.
     extension: Option<Box<dyn Extension>>,
     /// MessageKind of the message being sent in pieces, if any, and whether the
@@ -247,14 +253,14 @@ impl Connection {
                         return;
                     }
                 },
-                Phase::Server(handshake, policy) => match handshake.receive(input) {
+                Phase::Server(server) => match server.0.receive(input) {
                     Ok(None) => return,
-                    Ok(Some(request)) if policy.defer => {
+                    Ok(Some(request)) if server.1.defer => {
                         self.push(Event::Request(Box::new(request.clone())));
                         self.phase = Phase::Deciding(Box::new(request));
                         return;
                     }
-                    Ok(Some(request)) => match policy.decide(&request) {
+                    Ok(Some(request)) => match server.1.decide(&request) {
                         Ok(accept) => self.respond(&request, accept),
                         Err(e) => return self.refuse(&Reject::from(&e), e),
                     },
@@ -583,13 +589,15 @@ impl Connection {
     }
 
     fn open(&mut self, protocol: Option<String>, extensions: Option<String>) {
-        self.negotiated = Negotiated {
+        let negotiated = Negotiated {
             protocol,
             extensions,
         };
+        self.negotiated =
+            (negotiated != Negotiated::default()).then(|| Box::new(negotiated.clone()));
         self.phase = Phase::Open;
         self.timers.end_phase();
-        self.push(Event::Open(self.negotiated.clone()));
+        self.push(Event::Open(negotiated));
     }
 
     /// The policy's answer to a request our own reader parsed.
@@ -664,7 +672,7 @@ impl Connection {
             Phase::Closing(closing) if !closing.failed => closing.failed = true,
             _ => return None,
         }
-        self.error = Some(error.clone());
+        self.error = Some(Box::new(error.clone()));
         self.progress();
         Some(error)
     }
@@ -680,11 +688,11 @@ impl Connection {
         self.out
             .push_frame(OpCode::Close, (true, 0), payload.into(), mask, None);
         self.pong_pending = None;
-        self.phase = Phase::Closing(Closing {
+        self.phase = Phase::Closing(Box::new(Closing {
             sent: self.out.end(),
             received: None,
             failed,
-        });
+        }));
         self.timers.start_phase(now, self.config.close_timeout);
     }
 
@@ -728,7 +736,7 @@ impl Connection {
     /// Reports an error that ends the connection at once.
     fn report(&mut self, error: Error) {
         if self.error.is_none() {
-            self.error = Some(error.clone());
+            self.error = Some(Box::new(error.clone()));
             self.push(Event::Error(error));
         }
     }

@@ -38,12 +38,15 @@ pub(super) struct Reader {
     max_fragments: u32,
     streaming: bool,
     frame: Option<InFrame>,
-    message: Option<InMessage>,
+    /// The fragmented, streamed or compressed message in progress (boxed:
+    /// most messages are one frame, handled in place, and an idle
+    /// connection carries none of it).
+    message: Option<alloc::boxed::Box<InMessage>>,
     utf8: Validator,
     /// Streaming text: the start of a code point held back from the last piece.
     carry: ([u8; 4], usize),
     /// A second piece produced by the same chunk (streaming text only).
-    queued: Option<Queued>,
+    queued: Option<alloc::boxed::Box<Queued>>,
     /// When the first frame of the data message in progress began.
     message_since: Option<Instant>,
     /// Nothing more is read: the peer's close frame or a violation was
@@ -122,7 +125,7 @@ impl Reader {
         mut extension: Option<&mut (dyn Extension + 'static)>,
     ) -> Result<Option<Queued>, ProtocolError> {
         if let Some(item) = self.queued.take() {
-            return Ok(Some(item));
+            return Ok(Some(*item));
         }
         loop {
             let Some(frame) = &mut self.frame else {
@@ -260,14 +263,14 @@ impl Reader {
         if header.fin && !self.streaming && !transformed {
             return Ok(true);
         }
-        self.message = Some(InMessage {
+        self.message = Some(alloc::boxed::Box::new(InMessage {
             kind,
             buf: Vec::new(),
             len: 0,
             fragments: 1,
             started: false,
             transformed,
-        });
+        }));
         Ok(false)
     }
 
@@ -402,7 +405,7 @@ impl Reader {
         let out = match (head, tail) {
             (Some(head), Some(tail)) => {
                 let first = piece(head, false);
-                self.queued = Some(piece(tail, last));
+                self.queued = Some(alloc::boxed::Box::new(piece(tail, last)));
                 Some(first)
             }
             (Some(head), None) => Some(piece(head, last)),
