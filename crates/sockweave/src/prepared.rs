@@ -95,11 +95,8 @@ impl PreparedMessage {
     /// subscriber opened), once. Without the `deflate` feature no
     /// connection has a group and this does nothing.
     pub fn compress_for(&mut self, group: DeflateGroup) {
-        if self.compressed.iter().any(|(g, _)| *g == group) || !group.compresses(self.message.len())
-        {
-            return;
-        }
         #[cfg(feature = "deflate")]
+        if group.compresses(self.message.len()) && !self.compressed.iter().any(|(g, _)| *g == group)
         {
             /// RSV1: permessage-deflate's bit, on a compressed message.
             const RSV1: u8 = 0b100;
@@ -107,6 +104,9 @@ impl PreparedMessage {
             let encoded = Encoded::new(opcode(&self.message), RSV1, &payload);
             self.compressed.push((group, encoded));
         }
+        // Without the codec no connection has a group to compress for.
+        #[cfg(not(feature = "deflate"))]
+        let _ = group;
     }
 
     /// The groups prepared so far.
