@@ -47,6 +47,11 @@ pub(crate) struct Args {
     /// than `default`; the `=` keeps the URL from being read as one).
     #[arg(long, value_enum, value_name = "PRESET", num_args = 0..=1, require_equals = true, default_missing_value = "default")]
     deflate: Option<crate::deflate::Preset>,
+    /// Connect through a proxy: http://[user:password@]host:port (HTTP
+    /// CONNECT) or socks5://[user:password@]host:port; `env` takes it
+    /// from HTTPS_PROXY / HTTP_PROXY / ALL_PROXY, minding NO_PROXY.
+    #[arg(long, value_name = "URL")]
+    proxy: Option<String>,
 }
 
 pub(crate) fn run(args: Args) -> Outcome {
@@ -117,16 +122,47 @@ async fn connect(args: Args) -> Outcome {
             return Outcome::Usage;
         }
     };
-    let stream = match tokio::net::TcpStream::connect((request.host.as_str(), request.port)).await {
+    let proxy = match &args.proxy {
+        Some(url) if url == "env" => {
+            sockweave_tokio::Proxy::from_env(request.secure, &request.host)
+        }
+        Some(url) => sockweave_tokio::Proxy::parse(url).map(Some),
+        None => Ok(None),
+    };
+    let proxy = match proxy {
+        Ok(proxy) => proxy,
+        Err(e) => {
+            eprintln!("sockweave: {e}");
+            return Outcome::Usage;
+        }
+    };
+    let (host, port) = match &proxy {
+        Some(proxy) => (proxy.host.as_str(), proxy.port),
+        None => (request.host.as_str(), request.port),
+    };
+    let mut stream = match tokio::net::TcpStream::connect((host, port)).await {
         Ok(stream) => stream,
         Err(e) => {
-            eprintln!(
-                "sockweave: cannot connect to {}:{}: {e}",
-                request.host, request.port
-            );
+            let what = if proxy.is_some() { "the proxy " } else { "" };
+            eprintln!("sockweave: cannot connect to {what}{host}:{port}: {e}");
             return Outcome::Unreachable;
         }
     };
+    if let Some(proxy) = &proxy {
+        let tunnel = sockweave_tokio::tunnel(&mut stream, proxy, &request.host, request.port);
+        let timeout = Config::default().handshake_timeout;
+        match tokio::time::timeout(timeout, tunnel).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                eprintln!("sockweave: {}", escape(&e.to_string()));
+                return Outcome::Unreachable;
+            }
+            Err(_) => {
+                eprintln!("sockweave: the proxy did not answer within {timeout:?}");
+                return Outcome::Unreachable;
+            }
+        }
+    }
     let _ = stream.set_nodelay(true);
     let mut config = Config::default();
     config.deflate = args.deflate.map(crate::deflate::Preset::config);

@@ -26,6 +26,8 @@ pub enum Error {
     Closed,
     /// A [`sockweave::Config`] setting cannot work ([`sockweave::Config::validate`]).
     Config(sockweave::ConfigError),
+    /// The proxy did not open a tunnel to the server.
+    Proxy(crate::ProxyError),
 }
 
 impl fmt::Display for Error {
@@ -39,6 +41,7 @@ impl fmt::Display for Error {
             Self::Send(e) => write!(f, "cannot send: {e}"),
             Self::Closed => f.write_str("connection closed"),
             Self::Config(e) => write!(f, "bad configuration: {e}"),
+            Self::Proxy(e) => write!(f, "proxy: {e}"),
         }
     }
 }
@@ -54,6 +57,7 @@ impl std::error::Error for Error {
             Self::Send(e) => Some(e),
             Self::Closed => None,
             Self::Config(e) => Some(e),
+            Self::Proxy(e) => Some(e),
         }
     }
 }
@@ -61,6 +65,12 @@ impl std::error::Error for Error {
 impl From<TlsError> for Error {
     fn from(e: TlsError) -> Self {
         Self::Tls(e)
+    }
+}
+
+impl From<crate::ProxyError> for Error {
+    fn from(e: crate::ProxyError) -> Self {
+        Self::Proxy(e)
     }
 }
 

@@ -12,6 +12,7 @@
 mod browser_options;
 mod connector;
 mod error;
+pub mod proxy;
 #[cfg(feature = "rustls")]
 pub mod tls;
 
@@ -19,3 +20,4 @@ pub mod tls;
 pub use browser_options::BrowserOptions;
 pub use connector::TlsConnector;
 pub use error::{Error, TlsError, TlsErrorKind, is_disconnect};
+pub use proxy::{Proxy, ProxyError, ProxyKind, Tunnel};

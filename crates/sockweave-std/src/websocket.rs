@@ -9,6 +9,7 @@ use sockweave::{
     BytesMut, CloseCode, CloseEvent, Config, Connection, Event, Message, PreparedMessage,
     ServerPolicy,
 };
+use sockweave_net::Proxy;
 use std::io::{self, ErrorKind};
 use std::net::TcpStream;
 
@@ -52,6 +53,76 @@ pub fn connect_with(
         config.handshake_timeout,
     )?;
     client(stream, request, config)
+}
+
+/// [`connect_with`] through `proxy`: an HTTP proxy's `CONNECT` tunnel or
+/// a SOCKS5 proxy (see [`Proxy`]; [`Proxy::from_env`] reads
+/// `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` for callers that want
+/// them). The TCP connection goes to the proxy, which opens a tunnel to
+/// the server; TLS (for `wss://`, checked against the server's name) and
+/// the WebSocket handshake run inside it, end to end. Each step waits at
+/// most `config.handshake_timeout`, the proxy's answer included; a proxy
+/// that refuses is `Error::Proxy`.
+pub fn connect_via(
+    request: &ClientRequest,
+    config: Config,
+    tls: &TlsConnector,
+    proxy: &Proxy,
+) -> Result<WebSocket<MaybeTls<TcpStream>>, Error> {
+    config.validate()?;
+    let timeout = config.handshake_timeout;
+    let mut stream = connect_tcp(&proxy.host, proxy.port, timeout)?;
+    stream.set_nodelay(true)?;
+    tunnel(&mut stream, proxy, request, timeout)?;
+    let stream = MaybeTls::connect(tls, stream, &request.host, request.secure, timeout)?;
+    client(stream, request, config)
+}
+
+/// Runs the proxy's handshake on `stream` (sans-IO in `sockweave_net`;
+/// this only moves the bytes), within `timeout` in all.
+fn tunnel(
+    stream: &mut TcpStream,
+    proxy: &Proxy,
+    request: &ClientRequest,
+    timeout: std::time::Duration,
+) -> Result<(), Error> {
+    use std::io::{Read, Write};
+    let mut handshake = proxy.tunnel(&request.host, request.port)?;
+    let deadline = std::time::Instant::now() + timeout;
+    let mut input = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(
+                io::Error::new(ErrorKind::TimedOut, "the proxy did not answer in time").into(),
+            );
+        }
+        stream.set_write_timeout(Some(left))?;
+        stream.write_all(&handshake.transmit())?;
+        stream.set_read_timeout(Some(left))?;
+        let mut buf = [0; 1024];
+        let n = match stream.read(&mut buf) {
+            Ok(0) => {
+                let eof = "the proxy closed the connection during its handshake";
+                return Err(io::Error::new(ErrorKind::UnexpectedEof, eof).into());
+            }
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                return Err(io::Error::new(
+                    ErrorKind::TimedOut,
+                    "the proxy did not answer in time",
+                )
+                .into());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        input.extend_from_slice(&buf[..n]);
+        if handshake.receive(&mut input)? {
+            stream.set_read_timeout(None)?;
+            stream.set_write_timeout(None)?;
+            return Ok(());
+        }
+    }
 }
 
 /// Connects to the first address of `host` that answers within `timeout`

@@ -100,10 +100,12 @@ pub use sockweave::{
 pub use sockweave_net::Error;
 #[cfg(feature = "rustls")]
 pub use sockweave_net::tls as rustls;
+pub use sockweave_net::{Proxy, ProxyError, ProxyKind};
 pub use split::{ReadHalf, WriteHalf};
 #[cfg(feature = "rustls")]
 pub use tls::TlsAcceptor;
 pub use tls::{MaybeTls, TlsConnector};
 pub use websocket::{
-    WebSocket, accept, accept_with, accept_with_hook, client, connect, connect_with,
+    WebSocket, accept, accept_with, accept_with_hook, client, connect, connect_via, connect_with,
+    tunnel,
 };

@@ -9,6 +9,7 @@ use sockweave::{
     BytesMut, CloseCode, CloseEvent, Config, Connection, Event, Message, PreparedMessage,
     ReadyState, SendError, ServerPolicy,
 };
+use sockweave_net::Proxy;
 use sockweave_net::is_disconnect;
 use std::future::poll_fn;
 use std::io::{self, ErrorKind, IoSlice};
@@ -67,6 +68,65 @@ pub async fn connect_with(
     stream.set_nodelay(true)?;
     let stream = MaybeTls::connect(tls, stream, &request.host, request.secure, timeout).await?;
     client(stream, request, config).await
+}
+
+/// [`connect_with`] through `proxy`: an HTTP proxy's `CONNECT` tunnel or
+/// a SOCKS5 proxy (see [`Proxy`]; [`Proxy::from_env`] reads
+/// `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` for callers that want
+/// them). The TCP connection goes to the proxy, which opens a tunnel to
+/// the server; TLS (for `wss://`, checked against the server's name) and
+/// the WebSocket handshake run inside it, end to end. Each step waits at
+/// most `config.handshake_timeout`, the proxy's answer included; a proxy
+/// that refuses is `Error::Proxy`.
+pub async fn connect_via(
+    request: &ClientRequest,
+    config: Config,
+    tls: &TlsConnector,
+    proxy: &Proxy,
+) -> Result<WebSocket<MaybeTls<TcpStream>>, Error> {
+    config.validate()?;
+    let timeout = config.handshake_timeout;
+    let timed_out = |what| io::Error::new(ErrorKind::TimedOut, what);
+    let connecting = TcpStream::connect((proxy.host.as_str(), proxy.port));
+    let mut stream = tokio::time::timeout(timeout, connecting)
+        .await
+        .map_err(|_| timed_out("TCP connect to the proxy timed out"))??;
+    stream.set_nodelay(true)?;
+    tokio::time::timeout(
+        timeout,
+        tunnel(&mut stream, proxy, &request.host, request.port),
+    )
+    .await
+    .map_err(|_| timed_out("the proxy did not answer in time"))??;
+    let stream = MaybeTls::connect(tls, stream, &request.host, request.secure, timeout).await?;
+    client(stream, request, config).await
+}
+
+/// Asks `proxy`, at the other end of `stream`, for a tunnel to
+/// `host:port` (the handshake's rules are `sockweave_net`'s sans-IO
+/// [`Proxy::tunnel`]; this only moves the bytes). Once it returns, the
+/// stream carries the server's bytes. Bound it with a timeout: a proxy
+/// may never answer.
+pub async fn tunnel<S>(stream: &mut S, proxy: &Proxy, host: &str, port: u16) -> Result<(), Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut handshake = proxy.tunnel(host, port)?;
+    let mut input = Vec::new();
+    loop {
+        stream.write_all(&handshake.transmit()).await?;
+        let mut buf = [0; 1024];
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            let eof = "the proxy closed the connection during its handshake";
+            return Err(io::Error::new(ErrorKind::UnexpectedEof, eof).into());
+        }
+        input.extend_from_slice(&buf[..n]);
+        if handshake.receive(&mut input)? {
+            return Ok(());
+        }
+    }
 }
 
 /// Runs the client handshake for `request` over `stream`.
