@@ -15,7 +15,7 @@ use axum::response::Response;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
-use sockweave_axum::{CloseCode, Laggard, Room, WebSocket, WebSocketUpgrade, ws};
+use sockweave_axum::{Laggard, Room, WebSocket, WebSocketUpgrade, ws};
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
@@ -26,35 +26,9 @@ async fn chat(upgrade: WebSocketUpgrade, State(room): State<Room>) -> Response {
 }
 
 async fn member(mut socket: WebSocket, room: Room) {
-    let mut member = room.join(socket.connection());
-    loop {
-        tokio::select! {
-            // Both are cancel-safe: a message half-read stays buffered.
-            received = socket.recv() => match received {
-                Ok(Some(message)) => {
-                    room.broadcast(message);
-                }
-                Ok(None) | Err(_) => break,
-            },
-            next = member.next() => match next {
-                Some(prepared) => {
-                    // Queue it and whatever else waits, then write once.
-                    let mut sent = socket.feed_prepared(&prepared).await;
-                    while let (Ok(()), Some(more)) = (&sent, member.try_next()) {
-                        sent = socket.feed_prepared(&more).await;
-                    }
-                    if sent.is_err() || socket.flush().await.is_err() {
-                        break;
-                    }
-                }
-                None => {
-                    let _ = socket.close(CloseCode::POLICY_VIOLATION, "too slow").await;
-                    while let Ok(Some(_)) = socket.recv().await {}
-                    break;
-                }
-            },
-        }
-    }
+    // Everything it says goes to the room, everything the room says goes
+    // to it; a member 256 messages behind is closed with 1008.
+    let _ = room.chat(&mut socket).await;
 }
 
 #[tokio::main]

@@ -3,11 +3,13 @@
 //! for all of them ([`PreparedMessage`]) and handed to every member's
 //! bounded outbox.
 
+use crate::{Error, WebSocket};
 use sockweave::deflate::DeflateGroup;
-use sockweave::{Connection, Message, PreparedMessage};
+use sockweave::{CloseCode, Connection, Message, PreparedMessage};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 
 /// What a room does when a member's outbox is full (it reads slower than
@@ -151,6 +153,46 @@ impl Room {
             true
         });
         reached
+    }
+
+    /// What a chat member does, for the common case: every message `ws`
+    /// receives goes to the room, and every message the room broadcasts
+    /// goes out on `ws` (a burst in one write). Returns when the
+    /// connection ends; a member dropped for falling behind
+    /// ([`Laggard::Drop`]) is closed with 1008 "too slow" first. For other
+    /// behaviour, write the loop yourself around [`Room::join`] (see the
+    /// type's example).
+    pub async fn chat<S>(&self, ws: &mut WebSocket<S>) -> Result<(), Error>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let mut member = self.join(ws.connection());
+        loop {
+            tokio::select! {
+                // Both are cancel-safe: a message half-read stays buffered.
+                received = ws.recv() => match received? {
+                    Some(message) => {
+                        self.broadcast(message);
+                    }
+                    None => return Ok(()),
+                },
+                next = member.next() => match next {
+                    Some(prepared) => {
+                        ws.feed_prepared(&prepared).await?;
+                        while let Some(more) = member.try_next() {
+                            ws.feed_prepared(&more).await?;
+                        }
+                        ws.flush().await?;
+                    }
+                    None => {
+                        drop(member);
+                        ws.close(CloseCode::POLICY_VIOLATION, "too slow").await?;
+                        while ws.recv().await?.is_some() {}
+                        return Ok(());
+                    }
+                },
+            }
+        }
     }
 
     /// How many members the room has.

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::time::timeout;
 
-/// A chat server: the room's loop from its docs. Returns its URL.
+/// A chat server: `Room::chat` for every connection. Returns its URL.
 async fn chat_server(room: Room, config: Config) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}/", listener.local_addr().unwrap());
@@ -20,29 +20,7 @@ async fn chat_server(room: Room, config: Config) -> String {
             tokio::spawn(async move {
                 let policy = ServerPolicy::default();
                 let mut ws = sockweave_tokio::accept_with(stream, policy, config).await?;
-                let mut member = room.join(ws.connection());
-                loop {
-                    tokio::select! {
-                        received = ws.recv() => match received {
-                            Ok(Some(message)) => {
-                                room.broadcast(message);
-                            }
-                            _ => break,
-                        },
-                        next = member.next() => match next {
-                            Some(prepared) => {
-                                if ws.send_prepared(&prepared).await.is_err() {
-                                    break;
-                                }
-                            }
-                            None => {
-                                ws.close(CloseCode::POLICY_VIOLATION, "too slow").await?;
-                                while let Ok(Some(_)) = ws.recv().await {}
-                                break;
-                            }
-                        },
-                    }
-                }
+                room.chat(&mut ws).await?;
                 Ok::<_, sockweave_tokio::Error>(())
             });
         }

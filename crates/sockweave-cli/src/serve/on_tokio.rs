@@ -3,7 +3,7 @@
 //! room: every message goes to every member through one `Room`.
 
 use super::{Settings, log_close, log_open};
-use sockweave_tokio::{CloseCode, Laggard, MaybeTls, Room, TlsAcceptor, WebSocket};
+use sockweave_tokio::{Laggard, MaybeTls, Room, TlsAcceptor, WebSocket};
 use std::net::SocketAddr;
 use tokio::net::TcpStream;
 
@@ -70,41 +70,11 @@ async fn echo(peer: SocketAddr, mut ws: WebSocket<MaybeTls<TcpStream>>) {
 }
 
 /// A chat member: what it sends goes to the room; what the room says
-/// goes out to it, a burst in one write.
+/// goes out to it (`Room::chat`).
 async fn member(peer: SocketAddr, mut ws: WebSocket<MaybeTls<TcpStream>>, room: Room) {
     log_open(peer, ws.connection());
-    let mut member = room.join(ws.connection());
-    loop {
-        tokio::select! {
-            received = ws.recv() => match received {
-                Ok(Some(message)) => {
-                    room.broadcast(message);
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    eprintln!("{peer} failed: {e}");
-                    break;
-                }
-            },
-            next = member.next() => match next {
-                Some(prepared) => {
-                    let mut sent = ws.feed_prepared(&prepared).await;
-                    while let (Ok(()), Some(more)) = (&sent, member.try_next()) {
-                        sent = ws.feed_prepared(&more).await;
-                    }
-                    if sent.is_err() || ws.flush().await.is_err() {
-                        break;
-                    }
-                }
-                None => {
-                    eprintln!("{peer} too slow: closing");
-                    let _ = ws.close(CloseCode::POLICY_VIOLATION, "too slow").await;
-                    while let Ok(Some(_)) = ws.recv().await {}
-                    break;
-                }
-            },
-        }
+    if let Err(e) = room.chat(&mut ws).await {
+        eprintln!("{peer} failed: {e}");
     }
-    drop(member);
     log_close(peer, ws.close_event());
 }

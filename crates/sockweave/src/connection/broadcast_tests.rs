@@ -2,29 +2,13 @@
 //! by reference, compressed once per group, with each subscriber's queue
 //! still bounded.
 
+use super::test_support::*;
 use super::*;
 use crate::handshake::ClientRequest;
 use crate::message::Message;
 use crate::prepared::PreparedMessage;
 use alloc::vec;
 use alloc::vec::Vec;
-
-const T0: Instant = Instant::ZERO;
-
-fn events(conn: &mut Connection) -> Vec<Event> {
-    core::iter::from_fn(|| conn.poll_event()).collect()
-}
-
-fn wire(conn: &mut Connection) -> Vec<u8> {
-    let mut out = Vec::new();
-    conn.poll_transmit(&mut out);
-    out
-}
-
-fn deliver(to: &mut Connection, bytes: &[u8]) -> Vec<Event> {
-    to.receive(&mut BytesMut::from(bytes), T0);
-    events(to)
-}
 
 /// A client and a server, handshake done.
 fn pair(client: Config, server: Config) -> (Connection, Connection) {

@@ -1,6 +1,7 @@
 //! permessage-deflate through whole connections: negotiation, the data
 //! path both ways, limits and violations.
 
+use super::test_support::*;
 use super::*;
 use crate::deflate::{Compression, DeflateConfig};
 use crate::error::ProtocolError;
@@ -11,28 +12,11 @@ use alloc::vec;
 use alloc::vec::Vec;
 use proptest::prelude::*;
 
-const T0: Instant = Instant::ZERO;
-
 fn with_deflate(deflate: Option<DeflateConfig>) -> Config {
     Config {
         deflate,
         ..Config::default()
     }
-}
-
-fn events(conn: &mut Connection) -> Vec<Event> {
-    core::iter::from_fn(|| conn.poll_event()).collect()
-}
-
-fn wire(conn: &mut Connection) -> Vec<u8> {
-    let mut out = Vec::new();
-    conn.poll_transmit(&mut out);
-    out
-}
-
-fn deliver(to: &mut Connection, bytes: &[u8]) -> Vec<Event> {
-    to.receive(&mut BytesMut::from(bytes), T0);
-    events(to)
 }
 
 /// A client and a server, handshake done; the server's and the client's

@@ -771,4 +771,6 @@ mod broadcast_tests;
 #[cfg(all(test, feature = "deflate"))]
 mod deflate_tests;
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;

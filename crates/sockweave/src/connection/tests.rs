@@ -1,3 +1,4 @@
+use super::test_support::*;
 use super::*;
 use crate::error::ProtocolError;
 use crate::frame::{FrameHeader, encode_frame};
@@ -6,8 +7,6 @@ use crate::message::Message;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::time::Duration;
-
-const T0: Instant = Instant::ZERO;
 
 fn zeros(buf: &mut [u8]) {
     buf.fill(0);
@@ -52,16 +51,6 @@ fn feed_split(conn: &mut Connection, bytes: &[u8], cut: usize) -> Vec<Event> {
     conn.receive(&mut input, T0);
     assert!(input.is_empty());
     events(conn)
-}
-
-fn events(conn: &mut Connection) -> Vec<Event> {
-    core::iter::from_fn(|| conn.poll_event()).collect()
-}
-
-fn wire(conn: &mut Connection) -> Vec<u8> {
-    let mut out = Vec::new();
-    conn.poll_transmit(&mut out);
-    out
 }
 
 fn text(s: &str) -> Event {
