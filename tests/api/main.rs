@@ -2,6 +2,7 @@
 
 mod model;
 mod pair;
+mod redirect;
 mod splits;
 mod tls;
 mod tungstenite_peer;

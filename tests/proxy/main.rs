@@ -174,6 +174,23 @@ fn round_trip(url: &str, proxy: &Proxy, tls: &TlsConnector) {
     });
 }
 
+/// The browser-style `WebSocket` (std) through `proxy`: open, one echo.
+fn browser_round_trip(url: &str, proxy: &Proxy) {
+    use sockweave_std::browser::{BrowserEvent, MessageData, Options, WebSocket};
+    let mut options = Options::default();
+    options.proxy = Some(proxy.clone());
+    let socket = WebSocket::with_options(url, &[], options).unwrap();
+    assert_eq!(socket.next(), Some(BrowserEvent::Open), "through {proxy:?}");
+    socket.send("browser through the proxy").unwrap();
+    match socket.next() {
+        Some(BrowserEvent::Message(m)) => {
+            assert!(matches!(m.data, MessageData::Text(t) if t == "browser through the proxy"))
+        }
+        other => panic!("expected the echo, got {other:?}"),
+    }
+    socket.close(Some(1000), None).unwrap();
+}
+
 fn refusal(url: &str, proxy: &Proxy) -> ProxyError {
     let request = ClientRequest::new(url).unwrap();
     match sockweave_std::connect_via(&request, Config::default(), &TlsConnector::default(), proxy) {
@@ -195,12 +212,13 @@ fn tls_setup() -> (Arc<sockweave_net::tls::rustls::ServerConfig>, TlsConnector) 
 fn http_connect_through_tinyproxy() {
     let (_proxy, port) = tinyproxy("");
     let proxy = Proxy::parse(&format!("http://127.0.0.1:{port}")).unwrap();
-    let plain = echo_server(None, 2);
+    let plain = echo_server(None, 3);
     round_trip(
         &format!("ws://127.0.0.1:{plain}/"),
         &proxy,
         &TlsConnector::default(),
     );
+    browser_round_trip(&format!("ws://127.0.0.1:{plain}/"), &proxy);
     let (server, client) = tls_setup();
     let secure = echo_server(Some(server), 2);
     round_trip(&format!("wss://localhost:{secure}/"), &proxy, &client);

@@ -52,6 +52,14 @@ pub(crate) struct Args {
     /// from HTTPS_PROXY / HTTP_PROXY / ALL_PROXY, minding NO_PROXY.
     #[arg(long, value_name = "URL")]
     proxy: Option<String>,
+    /// Follow redirects (301, 302, 303, 307, 308) up to --max-redirects;
+    /// never from wss:// to ws://, and Authorization and Cookie headers
+    /// are not sent on to another origin.
+    #[arg(short = 'L', long)]
+    follow_redirects: bool,
+    /// How many redirects -L follows.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    max_redirects: u8,
 }
 
 pub(crate) fn run(args: Args) -> Outcome {
@@ -99,6 +107,9 @@ fn request(args: &Args) -> Result<ClientRequest, String> {
     if let Some(origin) = &args.origin {
         request = request.header("Origin", origin.as_str());
     }
+    if args.follow_redirects {
+        request = request.follow_redirects(args.max_redirects);
+    }
     Ok(request)
 }
 
@@ -136,34 +147,6 @@ async fn connect(args: Args) -> Outcome {
             return Outcome::Usage;
         }
     };
-    let (host, port) = match &proxy {
-        Some(proxy) => (proxy.host.as_str(), proxy.port),
-        None => (request.host.as_str(), request.port),
-    };
-    let mut stream = match tokio::net::TcpStream::connect((host, port)).await {
-        Ok(stream) => stream,
-        Err(e) => {
-            let what = if proxy.is_some() { "the proxy " } else { "" };
-            eprintln!("sockweave: cannot connect to {what}{host}:{port}: {e}");
-            return Outcome::Unreachable;
-        }
-    };
-    if let Some(proxy) = &proxy {
-        let tunnel = sockweave_tokio::tunnel(&mut stream, proxy, &request.host, request.port);
-        let timeout = Config::default().handshake_timeout;
-        match tokio::time::timeout(timeout, tunnel).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                eprintln!("sockweave: {}", escape(&e.to_string()));
-                return Outcome::Unreachable;
-            }
-            Err(_) => {
-                eprintln!("sockweave: the proxy did not answer within {timeout:?}");
-                return Outcome::Unreachable;
-            }
-        }
-    }
-    let _ = stream.set_nodelay(true);
     let mut config = Config::default();
     config.deflate = args.deflate.map(crate::deflate::Preset::config);
     let tls = match connector(&args) {
@@ -173,31 +156,9 @@ async fn connect(args: Args) -> Outcome {
             return Outcome::Usage;
         }
     };
-    let secure = request.secure;
-    let timeout = config.handshake_timeout;
-    let opened = match MaybeTls::connect(&tls, stream, &request.host, secure, timeout).await {
-        Ok(stream) => sockweave_tokio::client(stream, &request, config).await,
-        Err(e) => Err(e),
-    };
-    let mut ws = match opened {
+    let mut ws = match open(request, proxy.as_ref(), &tls, &config).await {
         Ok(ws) => ws,
-        Err(Error::Tls(e)) => {
-            eprintln!("sockweave: TLS failed: {}", escape(&e.to_string()));
-            return Outcome::Tls;
-        }
-        Err(Error::Handshake(e)) => {
-            match &e {
-                HandshakeError::Status { status, .. } => {
-                    eprintln!("sockweave: handshake failed: {e} (HTTP {status})")
-                }
-                _ => eprintln!("sockweave: handshake failed: {}", escape(&e.to_string())),
-            }
-            return Outcome::Handshake;
-        }
-        Err(e) => {
-            eprintln!("sockweave: {}", escape(&e.to_string()));
-            return Outcome::Failed;
-        }
+        Err(outcome) => return outcome,
     };
     if let Some(protocol) = ws.connection().protocol() {
         eprintln!("sockweave: connected (protocol {protocol})");
@@ -328,6 +289,119 @@ async fn connect(args: Args) -> Outcome {
             }
         }
         None => Outcome::Failed,
+    }
+}
+
+type Socket = sockweave_tokio::WebSocket<MaybeTls<tokio::net::TcpStream>>;
+
+/// Why an attempt to connect failed: already said (the outcome is the
+/// exit code), or an error to follow (a redirect) or report.
+enum Failed {
+    Said(Outcome),
+    Error(Error),
+}
+
+/// Connects for `request`, following redirects as far as it allows
+/// (`-L`); a failure is reported on stderr and returned as its outcome.
+async fn open(
+    mut request: ClientRequest,
+    proxy: Option<&sockweave_tokio::Proxy>,
+    tls: &TlsConnector,
+    config: &Config,
+) -> Result<Socket, Outcome> {
+    let mut followed = 0;
+    loop {
+        let error = match attempt(&request, proxy, tls, config.clone()).await {
+            Ok(ws) => return Ok(ws),
+            Err(Failed::Said(outcome)) => return Err(outcome),
+            Err(Failed::Error(error)) => error,
+        };
+        match sockweave_net::next_request(&request, followed, &error) {
+            Some(Ok(next)) => {
+                let scheme = if next.secure { "wss" } else { "ws" };
+                let url = format!("{scheme}://{}{}", next.host_header(), next.path);
+                eprintln!("sockweave: redirected to {}", escape(&url));
+                request = next;
+                followed += 1;
+            }
+            Some(Err(e)) => {
+                eprintln!("sockweave: handshake failed: {}", escape(&e.to_string()));
+                return Err(Outcome::Handshake);
+            }
+            None => return Err(report(error)),
+        }
+    }
+}
+
+/// One attempt: TCP (to the proxy, then through its tunnel, when there
+/// is one), TLS for wss://, and the opening handshake.
+async fn attempt(
+    request: &ClientRequest,
+    proxy: Option<&sockweave_tokio::Proxy>,
+    tls: &TlsConnector,
+    config: Config,
+) -> Result<Socket, Failed> {
+    let (host, port) = match proxy {
+        Some(proxy) => (proxy.host.as_str(), proxy.port),
+        None => (request.host.as_str(), request.port),
+    };
+    let timeout = config.handshake_timeout;
+    let connecting = tokio::time::timeout(timeout, tokio::net::TcpStream::connect((host, port)));
+    let mut stream = match connecting.await {
+        Ok(Ok(stream)) => stream,
+        failed => {
+            let what = if proxy.is_some() { "the proxy " } else { "" };
+            let why = match failed {
+                Ok(Err(e)) => e.to_string(),
+                _ => format!("no answer within {timeout:?}"),
+            };
+            eprintln!("sockweave: cannot connect to {what}{host}:{port}: {why}");
+            return Err(Failed::Said(Outcome::Unreachable));
+        }
+    };
+    if let Some(proxy) = proxy {
+        let tunnel = sockweave_tokio::tunnel(&mut stream, proxy, &request.host, request.port);
+        match tokio::time::timeout(timeout, tunnel).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                eprintln!("sockweave: {}", escape(&e.to_string()));
+                return Err(Failed::Said(Outcome::Unreachable));
+            }
+            Err(_) => {
+                eprintln!("sockweave: the proxy did not answer within {timeout:?}");
+                return Err(Failed::Said(Outcome::Unreachable));
+            }
+        }
+    }
+    let _ = stream.set_nodelay(true);
+    let secure = request.secure;
+    match MaybeTls::connect(tls, stream, &request.host, secure, timeout).await {
+        Ok(stream) => sockweave_tokio::client(stream, request, config).await,
+        Err(e) => Err(e),
+    }
+    .map_err(Failed::Error)
+}
+
+/// Says why the connection could not be opened; the exit code.
+fn report(error: Error) -> Outcome {
+    match error {
+        Error::Tls(e) => {
+            eprintln!("sockweave: TLS failed: {}", escape(&e.to_string()));
+            Outcome::Tls
+        }
+        Error::Handshake(e) => {
+            match &e {
+                HandshakeError::Status { status, .. } => {
+                    eprintln!("sockweave: handshake failed: {e} (HTTP {status})")
+                }
+                _ => eprintln!("sockweave: handshake failed: {}", escape(&e.to_string())),
+            }
+            Outcome::Handshake
+        }
+        e => {
+            eprintln!("sockweave: {}", escape(&e.to_string()));
+            Outcome::Failed
+        }
     }
 }
 

@@ -150,6 +150,47 @@ fn redirects_show_their_location() {
     );
 }
 
+/// A plain HTTP server answering each of `count` requests with `status`
+/// and `Location: location`.
+fn redirecting(count: usize, location: String) -> (String, std::thread::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("ws://{}/old", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        for _ in 0..count {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0u8];
+            while !head.ends_with(b"\r\n\r\n") {
+                std::io::Read::read_exact(&mut stream, &mut byte).unwrap();
+                head.push(byte[0]);
+            }
+            let answer = format!("HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\n\r\n");
+            stream.write_all(answer.as_bytes()).unwrap();
+        }
+    });
+    (url, server)
+}
+
+#[test]
+fn follow_redirects_with_dash_l() {
+    let (mut server, target) = serve(&[]);
+    let (url, redirector) = redirecting(1, target.clone());
+    let (code, stdout, stderr) = connect(&["-L", &url], "moved\n");
+    redirector.join().unwrap();
+    server.kill().unwrap();
+    assert_eq!((code, stdout.as_str()), (0, "moved\n"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("redirected to {target}")),
+        "{stderr}"
+    );
+    // A loop stops at --max-redirects, as a failed handshake.
+    let (url, redirector) = redirecting(3, "/old".into());
+    let (code, _, stderr) = connect(&["-L", "--max-redirects", "2", &url], "");
+    redirector.join().unwrap();
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("more than 2 redirects"), "{stderr}");
+}
+
 #[test]
 fn wss_with_a_generated_certificate() {
     let dir = std::env::temp_dir().join(format!("sockweave-cli-tls-{}", std::process::id()));

@@ -21,6 +21,9 @@ pub struct BrowserOptions {
     /// How long the TCP connect may take (per address), and again the TLS
     /// handshake (10 s).
     pub connect_timeout: Duration,
+    /// The proxy to connect through ([`crate::Proxy::from_env`] for the
+    /// conventional variables), or none (the default).
+    pub proxy: Option<crate::Proxy>,
 }
 
 impl Default for BrowserOptions {
@@ -30,6 +33,7 @@ impl Default for BrowserOptions {
             headers: Vec::new(),
             tls: TlsConnector::default(),
             connect_timeout: Duration::from_secs(10),
+            proxy: None,
         }
     }
 }

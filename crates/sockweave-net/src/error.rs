@@ -28,6 +28,36 @@ pub enum Error {
     Config(sockweave::ConfigError),
     /// The proxy did not open a tunnel to the server.
     Proxy(crate::ProxyError),
+    /// A redirect that is not followed: a downgrade to `ws://`, an
+    /// unusable `Location`, or more than the request allows.
+    Redirect(sockweave::handshake::RedirectError),
+}
+
+/// The request to try after `error`, when it is a redirect `request` may
+/// follow ([`sockweave::ClientRequest::follow_redirects`]): `None` when it
+/// is not a redirect or following is off, the next request, or why the
+/// redirect is refused. `followed` counts the redirects taken so far.
+pub fn next_request(
+    request: &sockweave::ClientRequest,
+    followed: u8,
+    error: &Error,
+) -> Option<Result<sockweave::ClientRequest, Error>> {
+    let Error::Handshake(HandshakeError::Status { status, headers }) = error else {
+        return None;
+    };
+    if !matches!(status, 301 | 302 | 303 | 307 | 308) || request.redirects + followed == 0 {
+        return None;
+    }
+    if request.redirects == 0 {
+        return Some(Err(Error::Redirect(
+            sockweave::handshake::RedirectError::TooMany(followed),
+        )));
+    }
+    Some(
+        request
+            .redirected(*status, headers)
+            .map_err(Error::Redirect),
+    )
 }
 
 impl fmt::Display for Error {
@@ -42,6 +72,7 @@ impl fmt::Display for Error {
             Self::Closed => f.write_str("connection closed"),
             Self::Config(e) => write!(f, "bad configuration: {e}"),
             Self::Proxy(e) => write!(f, "proxy: {e}"),
+            Self::Redirect(e) => write!(f, "{e}"),
         }
     }
 }
@@ -58,6 +89,7 @@ impl std::error::Error for Error {
             Self::Closed => None,
             Self::Config(e) => Some(e),
             Self::Proxy(e) => Some(e),
+            Self::Redirect(e) => Some(e),
         }
     }
 }

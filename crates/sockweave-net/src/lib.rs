@@ -19,5 +19,5 @@ pub mod tls;
 #[cfg(feature = "browser")]
 pub use browser_options::BrowserOptions;
 pub use connector::TlsConnector;
-pub use error::{Error, TlsError, TlsErrorKind, is_disconnect};
+pub use error::{Error, TlsError, TlsErrorKind, is_disconnect, next_request};
 pub use proxy::{Proxy, ProxyError, ProxyKind, Tunnel};

@@ -36,23 +36,72 @@ pub fn connect(url: &str) -> Result<WebSocket<MaybeTls<TcpStream>>, Error> {
 /// `wss://` with `tls`. Each step waits at most `config.handshake_timeout`
 /// (10 s by default): the TCP connect (per address), the TLS handshake,
 /// and the WebSocket handshake; a connect that times out is an
-/// `Error::Io` of kind `TimedOut`.
+/// `Error::Io` of kind `TimedOut`. Redirects are followed as far as
+/// [`ClientRequest::follow_redirects`] allows (none by default).
 pub fn connect_with(
     request: &ClientRequest,
     config: Config,
     tls: &TlsConnector,
 ) -> Result<WebSocket<MaybeTls<TcpStream>>, Error> {
+    following(request, config, tls, None)
+}
+
+/// Connects for `request`, then for each redirect it may follow.
+fn following(
+    request: &ClientRequest,
+    config: Config,
+    tls: &TlsConnector,
+    proxy: Option<&Proxy>,
+) -> Result<WebSocket<MaybeTls<TcpStream>>, Error> {
+    let mut request = request.clone();
+    let mut followed = 0;
+    loop {
+        let error = match connect_once(&request, config.clone(), tls, proxy) {
+            Err(error) => error,
+            done => return done,
+        };
+        match sockweave_net::next_request(&request, followed, &error) {
+            Some(next) => request = next?,
+            None => return Err(error),
+        }
+        followed += 1;
+    }
+}
+
+/// One connection attempt, through `proxy` when given.
+fn connect_once(
+    request: &ClientRequest,
+    config: Config,
+    tls: &TlsConnector,
+    proxy: Option<&Proxy>,
+) -> Result<WebSocket<MaybeTls<TcpStream>>, Error> {
     config.validate()?;
-    let stream = connect_tcp(&request.host, request.port, config.handshake_timeout)?;
-    stream.set_nodelay(true)?;
-    let stream = MaybeTls::connect(
-        tls,
-        stream,
-        &request.host,
-        request.secure,
-        config.handshake_timeout,
-    )?;
+    let (host, port) = (request.host.as_str(), request.port);
+    let timeout = config.handshake_timeout;
+    let stream = connect_stream(host, port, request.secure, tls, proxy, timeout)?;
     client(stream, request, config)
+}
+
+/// The byte stream to `host:port`: TCP (through `proxy`'s tunnel when
+/// given), then TLS when `secure`; each step within `timeout`.
+pub(crate) fn connect_stream(
+    host: &str,
+    port: u16,
+    secure: bool,
+    tls: &TlsConnector,
+    proxy: Option<&Proxy>,
+    timeout: std::time::Duration,
+) -> Result<MaybeTls<TcpStream>, Error> {
+    let stream = match proxy {
+        Some(proxy) => {
+            let mut stream = connect_tcp(&proxy.host, proxy.port, timeout)?;
+            tunnel(&mut stream, proxy, host, port, timeout)?;
+            stream
+        }
+        None => connect_tcp(host, port, timeout)?,
+    };
+    stream.set_nodelay(true)?;
+    MaybeTls::connect(tls, stream, host, secure, timeout)
 }
 
 /// [`connect_with`] through `proxy`: an HTTP proxy's `CONNECT` tunnel or
@@ -62,20 +111,14 @@ pub fn connect_with(
 /// the server; TLS (for `wss://`, checked against the server's name) and
 /// the WebSocket handshake run inside it, end to end. Each step waits at
 /// most `config.handshake_timeout`, the proxy's answer included; a proxy
-/// that refuses is `Error::Proxy`.
+/// that refuses is `Error::Proxy`. Redirects as for [`connect_with`].
 pub fn connect_via(
     request: &ClientRequest,
     config: Config,
     tls: &TlsConnector,
     proxy: &Proxy,
 ) -> Result<WebSocket<MaybeTls<TcpStream>>, Error> {
-    config.validate()?;
-    let timeout = config.handshake_timeout;
-    let mut stream = connect_tcp(&proxy.host, proxy.port, timeout)?;
-    stream.set_nodelay(true)?;
-    tunnel(&mut stream, proxy, request, timeout)?;
-    let stream = MaybeTls::connect(tls, stream, &request.host, request.secure, timeout)?;
-    client(stream, request, config)
+    following(request, config, tls, Some(proxy))
 }
 
 /// Runs the proxy's handshake on `stream` (sans-IO in `sockweave_net`;
@@ -83,11 +126,12 @@ pub fn connect_via(
 fn tunnel(
     stream: &mut TcpStream,
     proxy: &Proxy,
-    request: &ClientRequest,
+    host: &str,
+    port: u16,
     timeout: std::time::Duration,
 ) -> Result<(), Error> {
     use std::io::{Read, Write};
-    let mut handshake = proxy.tunnel(&request.host, request.port)?;
+    let mut handshake = proxy.tunnel(host, port)?;
     let deadline = std::time::Instant::now() + timeout;
     let mut input = Vec::new();
     loop {

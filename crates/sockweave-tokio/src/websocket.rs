@@ -53,21 +53,14 @@ pub async fn connect(url: &str) -> Result<WebSocket<MaybeTls<TcpStream>>, Error>
 /// `wss://` with `tls`. Each step waits at most `config.handshake_timeout`
 /// (10 s by default): the TCP connect (per address), the TLS handshake,
 /// and the WebSocket handshake; a connect that times out is an
-/// `Error::Io` of kind `TimedOut`.
+/// `Error::Io` of kind `TimedOut`. Redirects are followed as far as
+/// [`ClientRequest::follow_redirects`] allows (none by default).
 pub async fn connect_with(
     request: &ClientRequest,
     config: Config,
     tls: &TlsConnector,
 ) -> Result<WebSocket<MaybeTls<TcpStream>>, Error> {
-    config.validate()?;
-    let timeout = config.handshake_timeout;
-    let connecting = TcpStream::connect((request.host.as_str(), request.port));
-    let stream = tokio::time::timeout(timeout, connecting)
-        .await
-        .map_err(|_| io::Error::new(ErrorKind::TimedOut, "TCP connect timed out"))??;
-    stream.set_nodelay(true)?;
-    let stream = MaybeTls::connect(tls, stream, &request.host, request.secure, timeout).await?;
-    client(stream, request, config).await
+    following(request, config, tls, None).await
 }
 
 /// [`connect_with`] through `proxy`: an HTTP proxy's `CONNECT` tunnel or
@@ -77,29 +70,77 @@ pub async fn connect_with(
 /// the server; TLS (for `wss://`, checked against the server's name) and
 /// the WebSocket handshake run inside it, end to end. Each step waits at
 /// most `config.handshake_timeout`, the proxy's answer included; a proxy
-/// that refuses is `Error::Proxy`.
+/// that refuses is `Error::Proxy`. Redirects as for [`connect_with`].
 pub async fn connect_via(
     request: &ClientRequest,
     config: Config,
     tls: &TlsConnector,
     proxy: &Proxy,
 ) -> Result<WebSocket<MaybeTls<TcpStream>>, Error> {
+    following(request, config, tls, Some(proxy)).await
+}
+
+/// Connects for `request`, then for each redirect it may follow.
+async fn following(
+    request: &ClientRequest,
+    config: Config,
+    tls: &TlsConnector,
+    proxy: Option<&Proxy>,
+) -> Result<WebSocket<MaybeTls<TcpStream>>, Error> {
+    let mut request = request.clone();
+    let mut followed = 0;
+    loop {
+        let error = match connect_once(&request, config.clone(), tls, proxy).await {
+            Err(error) => error,
+            done => return done,
+        };
+        match sockweave_net::next_request(&request, followed, &error) {
+            Some(next) => request = next?,
+            None => return Err(error),
+        }
+        followed += 1;
+    }
+}
+
+/// One connection attempt, through `proxy` when given.
+async fn connect_once(
+    request: &ClientRequest,
+    config: Config,
+    tls: &TlsConnector,
+    proxy: Option<&Proxy>,
+) -> Result<WebSocket<MaybeTls<TcpStream>>, Error> {
     config.validate()?;
+    let (host, port) = (request.host.as_str(), request.port);
     let timeout = config.handshake_timeout;
-    let timed_out = |what| io::Error::new(ErrorKind::TimedOut, what);
-    let connecting = TcpStream::connect((proxy.host.as_str(), proxy.port));
-    let mut stream = tokio::time::timeout(timeout, connecting)
-        .await
-        .map_err(|_| timed_out("TCP connect to the proxy timed out"))??;
-    stream.set_nodelay(true)?;
-    tokio::time::timeout(
-        timeout,
-        tunnel(&mut stream, proxy, &request.host, request.port),
-    )
-    .await
-    .map_err(|_| timed_out("the proxy did not answer in time"))??;
-    let stream = MaybeTls::connect(tls, stream, &request.host, request.secure, timeout).await?;
+    let stream = connect_stream(host, port, request.secure, tls, proxy, timeout).await?;
     client(stream, request, config).await
+}
+
+/// The byte stream to `host:port`: TCP (through `proxy`'s tunnel when
+/// given), then TLS when `secure`; each step within `timeout`.
+pub(crate) async fn connect_stream(
+    host: &str,
+    port: u16,
+    secure: bool,
+    tls: &TlsConnector,
+    proxy: Option<&Proxy>,
+    timeout: std::time::Duration,
+) -> Result<MaybeTls<TcpStream>, Error> {
+    let timed_out = |what| io::Error::new(ErrorKind::TimedOut, what);
+    let (tcp_host, tcp_port) = match proxy {
+        Some(proxy) => (proxy.host.as_str(), proxy.port),
+        None => (host, port),
+    };
+    let mut stream = tokio::time::timeout(timeout, TcpStream::connect((tcp_host, tcp_port)))
+        .await
+        .map_err(|_| timed_out("TCP connect timed out"))??;
+    stream.set_nodelay(true)?;
+    if let Some(proxy) = proxy {
+        tokio::time::timeout(timeout, tunnel(&mut stream, proxy, host, port))
+            .await
+            .map_err(|_| timed_out("the proxy did not answer in time"))??;
+    }
+    MaybeTls::connect(tls, stream, host, secure, timeout).await
 }
 
 /// Asks `proxy`, at the other end of `stream`, for a tunnel to

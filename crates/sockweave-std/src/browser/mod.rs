@@ -292,9 +292,8 @@ fn connect(
     secure: bool,
     options: &Options,
 ) -> Result<MaybeTls<TcpStream>, crate::Error> {
-    let tcp = crate::websocket::connect_tcp(host, port, options.connect_timeout)?;
-    tcp.set_nodelay(true)?;
-    MaybeTls::connect(&options.tls, tcp, host, secure, options.connect_timeout)
+    let (tls, proxy) = (&options.tls, options.proxy.as_ref());
+    crate::websocket::connect_stream(host, port, secure, tls, proxy, options.connect_timeout)
 }
 
 /// The socket thread: connect, then run the driver until the connection

@@ -376,12 +376,9 @@ async fn drive(shared: Arc<Mutex<Shared>>, options: Options) {
     };
     // The TCP connect, then the TLS handshake, each within the timeout.
     let connect = async {
+        let (tls, proxy) = (&options.tls, options.proxy.as_ref());
         let timeout = options.connect_timeout;
-        let tcp = tokio::time::timeout(timeout, TcpStream::connect((host.as_str(), port)))
-            .await
-            .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
-        tcp.set_nodelay(true)?;
-        MaybeTls::connect(&options.tls, tcp, &host, secure, timeout).await
+        crate::websocket::connect_stream(&host, port, secure, tls, proxy, timeout).await
     };
     // close() while connecting fails the connection at once; the connect
     // is abandoned.

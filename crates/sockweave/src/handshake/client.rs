@@ -33,6 +33,9 @@ pub struct ClientRequest {
     pub extensions: Vec<String>,
     /// Extra headers: `Origin`, `Authorization`, `Cookie`…
     pub headers: Vec<(String, String)>,
+    /// How many redirects a client may still follow
+    /// ([`ClientRequest::follow_redirects`]; 0 by default).
+    pub redirects: u8,
 }
 
 /// Why a URL cannot be connected to.
@@ -102,6 +105,7 @@ impl ClientRequest {
             protocols: Vec::new(),
             extensions: Vec::new(),
             headers: Vec::new(),
+            redirects: 0,
         })
     }
 

@@ -14,6 +14,7 @@ mod error;
 mod field;
 mod head;
 mod origin;
+mod redirect;
 mod request;
 mod server;
 
@@ -22,6 +23,7 @@ pub use client::{ClientHandshake, ClientRequest, ConnectRequest, Response, UrlEr
 pub use error::HandshakeError;
 pub use field::InvalidField;
 pub(crate) use field::is_token;
+pub use redirect::RedirectError;
 pub use request::{HttpVersion, Request, RequestHead, ResponseHead};
 pub use server::{Accept, Reject, ServerHandshake, ServerPolicy};
 
