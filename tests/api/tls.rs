@@ -282,3 +282,64 @@ fn mio_client_over_tls_against_the_std_server() {
     assert!(closed.unwrap().was_clean);
     server.join().unwrap().unwrap();
 }
+
+/// Mutual TLS: a server that requires client certificates signed by its
+/// CA lets in a std and a tokio client presenting one, and refuses a
+/// client without one (the client sees the refusal as a typed TLS error).
+#[test]
+fn client_certificates_when_the_server_requires_them() {
+    use sockweave_net::tls::{client_config_with_identity, roots, server_config_with_client_auth};
+    let certs = TestCerts::localhost();
+    let server = server_config_with_client_auth(
+        certs.chain_pem.as_bytes(),
+        certs.key_pem.as_bytes(),
+        certs.ca_pem.as_bytes(),
+    )
+    .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("wss://localhost:{}/", listener.local_addr().unwrap().port());
+    let acceptor = sockweave_std::TlsAcceptor::new(server);
+    let server = thread::spawn(move || {
+        let mut outcomes = Vec::new();
+        for _ in 0..4 {
+            let (stream, _) = listener.accept().unwrap();
+            let served = acceptor.accept(stream).and_then(|tls| {
+                let mut ws = sockweave_std::accept(tls)?;
+                while let Some(message) = ws.recv()? {
+                    ws.send(message)?;
+                }
+                Ok(())
+            });
+            outcomes.push(served.is_ok());
+        }
+        outcomes
+    });
+    let identity = || {
+        let roots = roots(Some(certs.ca_pem.as_bytes())).unwrap();
+        let chain = certs.client_chain_pem.as_bytes();
+        client_config_with_identity(roots, chain, certs.client_key_pem.as_bytes()).unwrap()
+    };
+    let request = ClientRequest::new(&url).unwrap();
+    let tls = sockweave_std::TlsConnector::rustls(identity());
+    let mut ws = sockweave_std::connect_with(&request, Config::default(), &tls).unwrap();
+    ws.send("mutual").unwrap();
+    assert_eq!(ws.recv().unwrap(), Some(Message::from("mutual")));
+    ws.close(CloseCode::NORMAL, "").unwrap();
+    assert_eq!(ws.recv().unwrap(), None);
+    runtime().block_on(async {
+        let tls = sockweave_tokio::TlsConnector::rustls(identity());
+        let mut ws = sockweave_tokio::connect_with(&request, Config::default(), &tls)
+            .await
+            .unwrap();
+        ws.send("mutual").await.unwrap();
+        assert_eq!(ws.recv().await.unwrap(), Some(Message::from("mutual")));
+        ws.close(CloseCode::NORMAL, "").await.unwrap();
+        assert_eq!(ws.recv().await.unwrap(), None);
+    });
+    // Without a certificate: refused, and said so.
+    let refused = std_connect(&url, &certs.ca_pem);
+    assert_eq!(tls_kind(refused), TlsErrorKind::PeerRejected);
+    let refused = runtime().block_on(tokio_connect(&url, &certs.ca_pem));
+    assert_eq!(tls_kind(refused), TlsErrorKind::PeerRejected);
+    assert_eq!(server.join().unwrap(), [true, true, false, false]);
+}

@@ -1,7 +1,7 @@
 //! Certificates made at test time: a throwaway CA and a leaf it signed.
 //! Nothing secret is ever checked in.
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair};
 use std::path::{Path, PathBuf};
 
 /// A CA certificate and a server certificate (with its key) signed by it.
@@ -13,6 +13,11 @@ pub struct TestCerts {
     pub chain_pem: String,
     /// The server's private key, PKCS#8 PEM.
     pub key_pem: String,
+    /// A client's chain (leaf for client authentication, then CA), PEM:
+    /// for servers that require client certificates.
+    pub client_chain_pem: String,
+    /// The client's private key, PKCS#8 PEM.
+    pub client_key_pem: String,
 }
 
 impl TestCerts {
@@ -36,10 +41,22 @@ impl TestCerts {
             .distinguished_name
             .push(DnType::CommonName, "sockweave test server");
         let leaf = params.signed_by(&key, &ca, &ca_key).expect("leaf");
+
+        let client_key = KeyPair::generate().expect("client key");
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("client params");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "sockweave test client");
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let client = params
+            .signed_by(&client_key, &ca, &ca_key)
+            .expect("client certificate");
         Self {
             ca_pem: ca.pem(),
             chain_pem: format!("{}{}", leaf.pem(), ca.pem()),
             key_pem: key.serialize_pem(),
+            client_chain_pem: format!("{}{}", client.pem(), ca.pem()),
+            client_key_pem: client_key.serialize_pem(),
         }
     }
 

@@ -41,8 +41,15 @@ pub(crate) struct Args {
     ca: Option<PathBuf>,
     /// For wss://, accept any certificate (testing only: anyone on the path
     /// can read and change the traffic).
-    #[arg(long, conflicts_with = "ca")]
+    #[arg(short = 'k', long, conflicts_with_all = ["ca", "cert"])]
     insecure: bool,
+    /// For wss://, present this PEM certificate chain (leaf first) to a
+    /// server that asks for a client certificate (mutual TLS); needs --key.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<PathBuf>,
+    /// The PEM private key for --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
     /// Offer permessage-deflate (`--deflate=PRESET` picks a preset other
     /// than `default`; the `=` keeps the URL from being read as one).
     #[arg(long, value_enum, value_name = "PRESET", num_args = 0..=1, require_equals = true, default_missing_value = "default")]
@@ -117,12 +124,23 @@ fn connector(args: &Args) -> Result<TlsConnector, String> {
     if args.insecure {
         return Ok(TlsConnector::rustls(crate::insecure::client_config()));
     }
-    match &args.ca {
-        Some(path) => sockweave_net::tls::client_config_with_ca_file(path)
-            .map(TlsConnector::rustls)
-            .map_err(|e| e.to_string()),
-        None => Ok(TlsConnector::default()),
-    }
+    let read = |path: &PathBuf| {
+        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    };
+    let ca = args.ca.as_ref().map(read).transpose()?;
+    let config = match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => {
+            let (chain, key) = (read(cert)?, read(key)?);
+            sockweave_net::tls::roots(ca.as_deref()).and_then(|roots| {
+                sockweave_net::tls::client_config_with_identity(roots, &chain, &key)
+            })
+        }
+        _ => match &ca {
+            Some(pem) => sockweave_net::tls::client_config_with_ca_pem(pem),
+            None => return Ok(TlsConnector::default()),
+        },
+    };
+    config.map(TlsConnector::rustls).map_err(|e| e.to_string())
 }
 
 async fn connect(args: Args) -> Outcome {

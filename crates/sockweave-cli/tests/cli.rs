@@ -227,6 +227,39 @@ fn wss_with_a_generated_certificate() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[test]
+fn client_certificates_with_cert_and_key() {
+    let dir = std::env::temp_dir().join(format!("sockweave-cli-mtls-{}", std::process::id()));
+    let certs = sockweave_tests::certs::TestCerts::localhost();
+    let [ca, cert, key] = certs.write_to(&dir).unwrap();
+    let (client_cert, client_key) = (dir.join("client.pem"), dir.join("client-key.pem"));
+    std::fs::write(&client_cert, &certs.client_chain_pem).unwrap();
+    std::fs::write(&client_key, &certs.client_key_pem).unwrap();
+    let path = |p: &std::path::PathBuf| p.to_str().unwrap().to_owned();
+    let (ca, cert, key) = (path(&ca), path(&cert), path(&key));
+    let (client_cert, client_key) = (path(&client_cert), path(&client_key));
+    for adapter in ["tokio", "std"] {
+        let tls = ["--tls-cert", &cert, "--tls-key", &key, "--client-ca", &ca];
+        let (mut server, url) = serve(&[&["--adapter", adapter], &tls[..]].concat());
+        let url = url.replace("127.0.0.1", "localhost");
+        let with = ["--ca", &ca, "--cert", &client_cert, "--key", &client_key];
+        let (code, stdout, stderr) = connect(&[&[url.as_str()], &with[..]].concat(), "mutual\n");
+        assert_eq!(
+            (code, stdout.as_str()),
+            (0, "mutual\n"),
+            "{adapter}: {stderr}"
+        );
+        // Without one, the server refuses: a TLS failure (exit 5).
+        let (code, _, stderr) = connect(&[&url, "--ca", &ca], "");
+        assert_eq!(code, 5, "{adapter}: {stderr}");
+        // And the server goes on serving.
+        let (code, _, stderr) = connect(&[&[url.as_str()], &with[..]].concat(), "");
+        assert_eq!(code, 0, "{adapter}: {stderr}");
+        server.kill().unwrap();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Runs `sockweave connect` on raw bytes; returns (exit code, stdout, stderr).
 fn connect_bytes(args: &[&str], input: &[u8]) -> (i32, Vec<u8>, String) {
     let mut child = Command::new(BIN)

@@ -112,8 +112,15 @@ impl From<sockweave::ConfigError> for Error {
     }
 }
 
+/// A rustls failure carried in an I/O error (a TLS stream's read or
+/// write after its handshake, e.g. the server's alert refusing a client
+/// without a certificate) becomes [`Error::Tls`], typed; anything else is
+/// [`Error::Io`].
 impl From<io::Error> for Error {
     fn from(e: io::Error) -> Self {
+        #[cfg(feature = "rustls")]
+        return crate::tls::map_io_error(e);
+        #[cfg(not(feature = "rustls"))]
         Self::Io(e)
     }
 }

@@ -3,9 +3,10 @@
 //! Feature `rustls`.
 //!
 //! Every adapter (`sockweave-std`, `sockweave-tokio`, `sockweave-mio`,
-//! feature `rustls`) uses this module; a caller with its own `ClientConfig` or `ServerConfig` (client
-//! certificates, ALPN, another crypto provider) passes it instead and only
-//! the error mapping applies. ALPN is left empty here: a WebSocket needs
+//! feature `rustls`) uses this module; a caller with its own `ClientConfig` or `ServerConfig` (ALPN,
+//! another crypto provider) passes it instead and only the error mapping
+//! applies. Mutual TLS: [`client_config_with_identity`] on the client,
+//! [`server_config_with_client_auth`] on the server. ALPN is left empty here: a WebSocket needs
 //! none, and a server sharing its port with HTTP/2 sets its own.
 //!
 //! ```no_run
@@ -92,14 +93,40 @@ pub fn client_config_with_roots(roots: RootCertStore) -> Result<Arc<ClientConfig
     Ok(Arc::new(config))
 }
 
-/// A client configuration trusting the CA certificates in `pem` (and no
-/// others): a private CA, or a test's self-signed certificate.
-pub fn client_config_with_ca_pem(pem: &[u8]) -> Result<Arc<ClientConfig>, TlsError> {
+/// A client configuration trusting `roots` that presents the certificate
+/// chain in `chain_pem` (leaf first) with the private key in `key_pem`
+/// to a server that asks for one: mutual TLS.
+pub fn client_config_with_identity(
+    roots: RootCertStore,
+    chain_pem: &[u8],
+    key_pem: &[u8],
+) -> Result<Arc<ClientConfig>, TlsError> {
+    let config = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(config_error)?
+        .with_root_certificates(roots)
+        .with_client_auth_cert(certificates(chain_pem)?, private_key(key_pem)?)
+        .map_err(config_error)?;
+    Ok(Arc::new(config))
+}
+
+/// The roots a client trusts: the CA certificates in `ca_pem`, and no
+/// others, when given; else the default roots (see [`client_config`]).
+pub fn roots(ca_pem: Option<&[u8]>) -> Result<RootCertStore, TlsError> {
+    let Some(pem) = ca_pem else {
+        return default_roots();
+    };
     let mut roots = RootCertStore::empty();
     for cert in certificates(pem)? {
         roots.add(cert).map_err(config_error)?;
     }
-    client_config_with_roots(roots)
+    Ok(roots)
+}
+
+/// A client configuration trusting the CA certificates in `pem` (and no
+/// others): a private CA, or a test's self-signed certificate.
+pub fn client_config_with_ca_pem(pem: &[u8]) -> Result<Arc<ClientConfig>, TlsError> {
+    client_config_with_roots(roots(Some(pem))?)
 }
 
 /// [`client_config_with_ca_pem`] from a file.
@@ -111,16 +138,41 @@ pub fn client_config_with_ca_file(path: &Path) -> Result<Arc<ClientConfig>, TlsE
 /// private key in `key_pem` (PKCS#8, PKCS#1 or SEC1), without client
 /// certificates.
 pub fn server_config(chain_pem: &[u8], key_pem: &[u8]) -> Result<Arc<ServerConfig>, TlsError> {
-    let chain = certificates(chain_pem)?;
-    let key = PrivateKeyDer::from_pem_slice(key_pem)
-        .map_err(|e| config_error(format!("no usable private key: {e}")))?;
     let config = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(config_error)?
         .with_no_client_auth()
-        .with_single_cert(chain, key)
+        .with_single_cert(certificates(chain_pem)?, private_key(key_pem)?)
         .map_err(config_error)?;
     Ok(Arc::new(config))
+}
+
+/// [`server_config`] that requires every client to present a certificate
+/// signed by one of the CAs in `client_ca_pem` (mutual TLS); a client
+/// without one fails the TLS handshake.
+pub fn server_config_with_client_auth(
+    chain_pem: &[u8],
+    key_pem: &[u8],
+    client_ca_pem: &[u8],
+) -> Result<Arc<ServerConfig>, TlsError> {
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots(Some(client_ca_pem))?),
+        provider(),
+    )
+    .build()
+    .map_err(config_error)?;
+    let config = ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(config_error)?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(certificates(chain_pem)?, private_key(key_pem)?)
+        .map_err(config_error)?;
+    Ok(Arc::new(config))
+}
+
+fn private_key(pem: &[u8]) -> Result<PrivateKeyDer<'static>, TlsError> {
+    PrivateKeyDer::from_pem_slice(pem)
+        .map_err(|e| config_error(format!("no usable private key: {e}")))
 }
 
 /// [`server_config`] from a certificate chain file and a key file.

@@ -39,6 +39,10 @@ pub(crate) struct Args {
     /// The PEM private key for --tls-cert.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Require a client certificate signed by a CA in this PEM file
+    /// (mutual TLS); clients without one fail the TLS handshake.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    client_ca: Option<PathBuf>,
     /// Largest message accepted, in bytes (larger ones close with 1009).
     #[arg(long, value_name = "BYTES", default_value_t = 16 << 20)]
     max_message: u64,
@@ -84,6 +88,24 @@ pub(crate) struct Settings {
     broadcast: bool,
 }
 
+/// The TLS configuration: the certificate and key, and the client CA when
+/// clients must present certificates.
+fn server_tls(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+    client_ca: Option<&std::path::Path>,
+) -> Result<Arc<ServerConfig>, String> {
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    };
+    let (cert, key) = (read(cert)?, read(key)?);
+    match client_ca {
+        Some(ca) => sockweave_net::tls::server_config_with_client_auth(&cert, &key, &read(ca)?),
+        None => sockweave_net::tls::server_config(&cert, &key),
+    }
+    .map_err(|e| e.to_string())
+}
+
 fn settings(args: &Args) -> Result<Settings, String> {
     let mut policy = ServerPolicy::default();
     policy.protocols = args.protocols.clone();
@@ -113,9 +135,7 @@ fn settings(args: &Args) -> Result<Settings, String> {
     config.deflate = args.deflate.map(crate::deflate::Preset::config);
     config.validate().map_err(|e| e.to_string())?;
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(
-            sockweave_net::tls::server_config_from_files(cert, key).map_err(|e| e.to_string())?,
-        ),
+        (Some(cert), Some(key)) => Some(server_tls(cert, key, args.client_ca.as_deref())?),
         _ => None,
     };
     if args.broadcast && args.adapter != Adapter::Tokio {
