@@ -24,6 +24,12 @@ impl Drop for Server {
 
 /// Starts `sockweave serve` on a free port; returns the server and its URL.
 fn serve(extra: &[&str]) -> (Server, String) {
+    let (server, url, _log) = serve_logged(extra);
+    (server, url)
+}
+
+/// [`serve`], and the server's log lines as they come.
+fn serve_logged(extra: &[&str]) -> (Server, String, std::sync::mpsc::Receiver<String>) {
     let mut child = Command::new(BIN)
         .args(["serve", "127.0.0.1:0"])
         .args(extra)
@@ -37,8 +43,29 @@ fn serve(extra: &[&str]) -> (Server, String) {
     let url = line.trim().rsplit(' ').next().unwrap().to_string();
     assert!(url.contains("://127.0.0.1:"), "{line}");
     // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in stderr.lines() {});
-    (Server(child), url)
+    let (lines, log) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines() {
+            let _ = lines.send(line.unwrap_or_default());
+        }
+    });
+    (Server(child), url, log)
+}
+
+/// The log's lines until one contains `needle` (or 10 s pass).
+fn log_until(log: &std::sync::mpsc::Receiver<String>, needle: &str) -> Vec<String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut seen = Vec::new();
+    while let Ok(line) =
+        log.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+    {
+        let found = line.contains(needle);
+        seen.push(line);
+        if found {
+            return seen;
+        }
+    }
+    panic!("no {needle:?} in the log: {seen:#?}");
 }
 
 fn connect(args: &[&str], input: &str) -> (i32, String, String) {
@@ -488,4 +515,103 @@ fn broadcast_sends_every_message_to_every_client() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("tokio"));
+}
+
+#[test]
+fn serve_paths_and_max_connections() {
+    for adapter in ["tokio", "std", "mio"] {
+        let args = ["--adapter", adapter, "--path", "/chat", "--path", "/feed"];
+        let (mut server, url) = serve(&[&args[..], &["--max-connections", "1"]].concat());
+        let (code, _, stderr) = connect(&[&format!("{url}/other")], "");
+        assert_eq!(code, 4, "{adapter}: {stderr}");
+        assert!(stderr.contains("404"), "{adapter}: {stderr}");
+        let (code, stdout, stderr) = connect(&[&format!("{url}/feed?x=1")], "in\n");
+        assert_eq!((code, stdout.as_str()), (0, "in\n"), "{adapter}: {stderr}");
+        // One connection held open: the next is over the limit.
+        let mut held = sockweave_std::connect(&format!("{url}/chat")).unwrap();
+        let (code, _, stderr) = connect(&[&format!("{url}/chat")], "");
+        assert_eq!(code, 4, "{adapter}: {stderr}");
+        assert!(stderr.contains("503"), "{adapter}: {stderr}");
+        held.send("still served").unwrap();
+        assert_eq!(held.recv().unwrap().unwrap(), "still served".into());
+        held.close(sockweave::CloseCode::NORMAL, "").unwrap();
+        while held.recv().unwrap().is_some() {}
+        // Its place is given back.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let (code, _, stderr) = connect(&[&format!("{url}/chat")], "");
+            if code == 0 {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{adapter}: {stderr}");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        server.kill().unwrap();
+    }
+}
+
+#[test]
+fn sigterm_closes_every_client_with_1001() {
+    for adapter in ["tokio", "std", "mio", "broadcast"] {
+        let args = match adapter {
+            "broadcast" => vec!["--broadcast", "-v"],
+            _ => vec!["--adapter", adapter, "-v"],
+        };
+        let (mut server, url, log) = serve_logged(&args);
+        let mut clients: Vec<_> = (0..3)
+            .map(|_| sockweave_std::connect(&format!("{url}/room")).unwrap())
+            .collect();
+        if adapter != "broadcast" {
+            for client in &mut clients {
+                client.send("before").unwrap();
+                assert_eq!(client.recv().unwrap().unwrap(), "before".into());
+            }
+            let seen = log_until(&log, "text message, 6 bytes");
+            assert!(
+                seen.iter().any(|l| l.contains("request /room")),
+                "{seen:#?}"
+            );
+        } else {
+            for _ in 0..3 {
+                log_until(&log, " open");
+            }
+        }
+        let pid = server.0.id().to_string();
+        let signalled = std::time::Instant::now();
+        let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(killed.success());
+        for client in &mut clients {
+            assert_eq!(
+                client
+                    .recv()
+                    .map_err(|e| format!("{adapter}: {e}"))
+                    .unwrap(),
+                None
+            );
+            let close = client.close_event().unwrap();
+            assert_eq!(u16::from(close.code), 1001, "{adapter}: {close:?}");
+            assert!(close.was_clean, "{adapter}: {close:?}");
+        }
+        let status = server.0.wait().unwrap();
+        assert!(status.success(), "{adapter}: {status}");
+        // Every client answered at once: no waiting out the 5 s close
+        // timeout (nor a lost wake-up left for the next timer).
+        let took = signalled.elapsed();
+        assert!(
+            took < std::time::Duration::from_secs(4),
+            "{adapter}: {took:?}"
+        );
+        log_until(&log, "sockweave: stopped");
+    }
+}
+
+#[test]
+fn quiet_logs_no_connections() {
+    let (mut server, url, log) = serve_logged(&["-q"]);
+    let (code, _, stderr) = connect(&[&url], "hello\n");
+    assert_eq!(code, 0, "{stderr}");
+    server.kill().unwrap();
+    let _ = server.0.wait();
+    let lines: Vec<String> = log.iter().collect();
+    assert!(lines.is_empty(), "{lines:#?}");
 }

@@ -1,16 +1,21 @@
 //! `sockweave serve`: an echo server on any of the three adapters, with or
 //! without TLS.
 
+mod lifecycle;
 mod on_mio;
 mod on_std;
 mod on_tokio;
 
 use crate::Outcome;
-use sockweave::{CloseEvent, Config, ServerPolicy};
+use crate::terminal::escape;
+use lifecycle::Live;
+use sockweave::handshake::{Accept, Reject, Request};
+use sockweave::{CloseEvent, Config, Message, ServerPolicy};
 use sockweave_net::tls::rustls::ServerConfig;
 use std::fmt::Display;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 #[derive(clap::Args)]
 pub(crate) struct Args {
@@ -20,6 +25,20 @@ pub(crate) struct Args {
     /// Adapter to serve with.
     #[arg(long, value_enum, default_value_t = Adapter::Tokio)]
     adapter: Adapter,
+    /// Serve WebSockets only at this path (repeatable); other paths get
+    /// 404. Without it, every path is served.
+    #[arg(long = "path", value_name = "P")]
+    paths: Vec<String>,
+    /// Refuse connections beyond this many open at once (503).
+    #[arg(long, value_name = "N")]
+    max_connections: Option<usize>,
+    /// Log nothing per connection (only startup and shutdown).
+    #[arg(short = 'q', long, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Also log each request (path, Origin, subprotocols) and each
+    /// message (its type and length).
+    #[arg(short = 'v', long)]
+    verbose: bool,
     /// A subprotocol to accept, in order of preference (repeatable).
     #[arg(long = "protocol", value_name = "P")]
     protocols: Vec<String>,
@@ -86,6 +105,8 @@ pub(crate) struct Settings {
     config: Arc<Config>,
     tls: Option<Arc<ServerConfig>>,
     broadcast: bool,
+    /// The open connections, against `--max-connections`.
+    live: Live,
 }
 
 /// The TLS configuration: the certificate and key, and the client CA when
@@ -114,6 +135,9 @@ fn settings(args: &Args) -> Result<Settings, String> {
     }
     policy.same_host_origin = args.same_origin;
     policy.require_origin = args.require_origin;
+    if !args.paths.is_empty() {
+        policy.paths = Some(args.paths.clone());
+    }
     let mut config = Config::default();
     config.max_message_len = args.max_message;
     config.max_frame_len = args.max_message;
@@ -146,6 +170,7 @@ fn settings(args: &Args) -> Result<Settings, String> {
         config: Arc::new(config),
         tls,
         broadcast: args.broadcast,
+        live: Live::new(args.max_connections),
     })
 }
 
@@ -163,7 +188,72 @@ fn seconds_arg(flag: &str, seconds: f64) -> Result<std::time::Duration, String> 
         .map_err(|_| format!("{flag} {seconds}: not a duration in seconds"))
 }
 
+/// How much is logged per connection: 0 nothing (`-q`), 1 opens, closes
+/// and failures, 2 also requests and messages (`-v`).
+static LOG_LEVEL: AtomicU8 = AtomicU8::new(1);
+
+fn log_level() -> u8 {
+    LOG_LEVEL.load(Ordering::Relaxed)
+}
+
+/// Logs a line about one connection, unless `-q`.
+fn log(line: impl Display) {
+    if log_level() > 0 {
+        eprintln!("{line}");
+    }
+}
+
+/// With `-v`: a message's type and length.
+fn log_message(peer: impl Display, message: &Message) {
+    if log_level() > 1 {
+        let kind = match message {
+            Message::Text(_) => "text",
+            Message::Binary(_) => "binary",
+        };
+        eprintln!("{peer} {kind} message, {} bytes", message.as_bytes().len());
+    }
+}
+
+/// Whether a request must be seen before it is answered: over the limit
+/// (503), or to log it (`-v`).
+fn needs_decision(over: bool) -> bool {
+    over || log_level() > 1
+}
+
+/// The answer to a request seen first: 503 over `--max-connections`,
+/// else the policy's; with `-v`, the request is logged.
+fn decide<'a>(
+    peer: impl Display + 'a,
+    policy: &'a ServerPolicy,
+    over: bool,
+) -> impl FnMut(&Request) -> Result<Accept, Reject> + 'a {
+    move |request| {
+        if log_level() > 1 {
+            let origin = request.origin.as_deref().unwrap_or("none");
+            eprintln!(
+                "{peer} request {} origin {} protocols {}",
+                escape(&request.path),
+                escape(origin),
+                escape(&request.protocols.join(", "))
+            );
+        }
+        if over {
+            log(format_args!("{peer} refused: over --max-connections (503)"));
+            return Err(Reject::status(503));
+        }
+        policy.decide(request).map_err(|e| Reject::from(&e))
+    }
+}
+
 pub(crate) fn run(args: Args) -> Outcome {
+    LOG_LEVEL.store(
+        match (args.quiet, args.verbose) {
+            (true, _) => 0,
+            (_, true) => 2,
+            _ => 1,
+        },
+        Ordering::Relaxed,
+    );
     let settings = match settings(&args) {
         Ok(settings) => settings,
         Err(e) => {
@@ -197,7 +287,10 @@ pub(crate) fn run(args: Args) -> Outcome {
         Adapter::Mio => on_mio::serve(listener, settings),
     };
     match result {
-        Ok(()) => Outcome::Ok,
+        Ok(()) => {
+            eprintln!("sockweave: stopped");
+            Outcome::Ok
+        }
         Err(e) => {
             eprintln!("sockweave: server stopped: {e}");
             Outcome::Failed
@@ -213,15 +306,20 @@ fn log_open(peer: impl Display, conn: &sockweave::Connection) {
     if let Some(e) = conn.extensions() {
         note.push_str(&format!(" (extensions {e})"));
     }
-    eprintln!("{peer} open{note}");
+    log(format_args!("{peer} open{note}"));
 }
 
 fn log_close(peer: impl Display, close: Option<&CloseEvent>) {
     match close {
-        Some(c) => eprintln!(
+        Some(c) => log(format_args!(
             "{peer} closed: code {} reason {:?} clean {}",
             c.code, c.reason, c.was_clean
-        ),
-        None => eprintln!("{peer} closed"),
+        )),
+        None => log(format_args!("{peer} closed")),
     }
+}
+
+/// Says that the server is stopping, and how many connections it closes.
+fn log_stopping(open: usize) {
+    eprintln!("sockweave: stopping: closing {open} connection(s) with 1001");
 }

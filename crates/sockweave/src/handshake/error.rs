@@ -41,6 +41,9 @@ pub enum HandshakeError {
     RepeatedOrigin,
     /// No `Origin` header where the policy requires one (403).
     MissingOrigin,
+    /// The request's path is not one the server serves
+    /// ([`ServerPolicy::paths`](super::ServerPolicy::paths)) (404).
+    NotFound,
     /// The application refused the request with this status.
     Refused(u16),
     /// A subprotocol was offered twice, or is not a valid token (400).
@@ -106,6 +109,7 @@ impl HandshakeError {
             Self::HeadTooLarge | Self::TooManyHeaders => 431,
             Self::RequestLineTooLong => 414,
             Self::OriginNotAllowed | Self::MissingOrigin => 403,
+            Self::NotFound => 404,
             Self::Refused(status) => *status,
             Self::InvalidField(_) => 500,
             _ => return None,
@@ -134,6 +138,7 @@ impl fmt::Display for HandshakeError {
             Self::OriginNotAllowed => f.write_str("origin not allowed"),
             Self::RepeatedOrigin => f.write_str("more than one Origin header"),
             Self::MissingOrigin => f.write_str("no Origin header, and the server requires one"),
+            Self::NotFound => f.write_str("no WebSocket is served at this path"),
             Self::Refused(status) => write!(f, "refused by the application with status {status}"),
             Self::InvalidProtocol => f.write_str("invalid or repeated subprotocol"),
             Self::TooManyOffers => write!(

@@ -258,6 +258,10 @@ pub struct ServerPolicy {
     /// Refuse requests that carry no `Origin` (403): only browsers may
     /// connect. Off by default, since other clients send none.
     pub require_origin: bool,
+    /// If set, only these paths are served (the request target before any
+    /// `?`, compared exactly); others get 404 before any other check.
+    /// `None` (the default) serves every path.
+    pub paths: Option<Vec<String>>,
     /// Extra headers for every accepting response.
     pub headers: Vec<(String, String)>,
     /// Hand each valid request to the application ([`crate::Event::Request`])
@@ -267,9 +271,15 @@ pub struct ServerPolicy {
 }
 
 impl ServerPolicy {
-    /// The default answer to `request`: the Origin check, then subprotocol
-    /// selection.
+    /// The default answer to `request`: the path, the Origin check, then
+    /// subprotocol selection.
     pub fn decide(&self, request: &Request) -> Result<Accept, HandshakeError> {
+        if let Some(paths) = &self.paths {
+            let path = request.path.split('?').next().unwrap_or_default();
+            if !paths.iter().any(|served| served == path) {
+                return Err(HandshakeError::NotFound);
+            }
+        }
         super::origin::check(self, request)?;
         let protocol = self
             .protocols
@@ -435,6 +445,35 @@ Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: ch
         let text = String::from_utf8(response).unwrap();
         assert!(text.starts_with("HTTP/1.1 426 Upgrade Required\r\n"));
         assert!(text.contains("\r\nSec-WebSocket-Version: 13\r\n"));
+    }
+
+    #[test]
+    fn paths_outside_the_list_get_404_first() {
+        let served = |paths: &[&str], head: &[u8]| {
+            let request = receive(head).unwrap().unwrap();
+            let policy = ServerPolicy {
+                paths: Some(paths.iter().map(|p| (*p).into()).collect()),
+                // Would refuse with 403: the path is checked first.
+                require_origin: true,
+                ..Default::default()
+            };
+            policy.decide(&request).map(|_| ())
+        };
+        let no_origin = with("Origin: http://example.com\r\n", "");
+        assert_eq!(
+            served(&["/other"], RFC_REQUEST),
+            Err(HandshakeError::NotFound)
+        );
+        assert_eq!(
+            served(&["/chat", "/x"], &no_origin),
+            Err(HandshakeError::MissingOrigin)
+        );
+        assert_eq!(served(&["/chat"], RFC_REQUEST), Ok(()));
+        let query = with("GET /chat ", "GET /chat?room=1 ");
+        assert_eq!(served(&["/chat"], &query), Ok(()));
+        let longer = with("GET /chat ", "GET /chat/more ");
+        assert_eq!(served(&["/chat"], &longer), Err(HandshakeError::NotFound));
+        assert_eq!(HandshakeError::NotFound.http_status(), Some(404));
     }
 
     #[test]
