@@ -56,6 +56,29 @@ pub enum UrlError {
     InvalidCharacter,
 }
 
+/// `%XX` escapes decoded; the result must be UTF-8 without control
+/// characters (it goes into a header).
+fn percent_decode(s: &str) -> Result<String, UrlError> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3).ok_or(UrlError::UserInfo)?;
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| UrlError::UserInfo)?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    let text = String::from_utf8(out).map_err(|_| UrlError::UserInfo)?;
+    if text.chars().any(char::is_control) {
+        return Err(UrlError::UserInfo);
+    }
+    Ok(text)
+}
+
 impl fmt::Display for UrlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -107,6 +130,33 @@ impl ClientRequest {
             headers: Vec::new(),
             redirects: 0,
         })
+    }
+
+    /// Like [`ClientRequest::new`], but `user:password@` in the URL (each
+    /// part percent-decoded) becomes an `Authorization: Basic` header
+    /// (RFC 7617) instead of an error, as command-line clients take it.
+    /// The credentials go only to the URL's origin: a redirect elsewhere
+    /// drops them.
+    pub fn new_with_userinfo(url: &str) -> Result<Self, UrlError> {
+        let Some((scheme, rest)) = url.split_once("://") else {
+            return Self::new(url);
+        };
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let Some(at) = rest[..end].rfind('@') else {
+            return Self::new(url);
+        };
+        let (user, password) = rest[..at].split_once(':').unwrap_or((&rest[..at], ""));
+        let request = Self::new(&alloc::format!("{scheme}://{}", &rest[at + 1..]))?;
+        let (user, password) = (percent_decode(user)?, percent_decode(password)?);
+        Ok(request.basic_auth(&user, &password))
+    }
+
+    /// Adds `Authorization: Basic` (RFC 7617) for `user` and `password`.
+    pub fn basic_auth(self, user: &str, password: &str) -> Self {
+        use base64::Engine as _;
+        let token =
+            base64::engine::general_purpose::STANDARD.encode(alloc::format!("{user}:{password}"));
+        self.header("Authorization", alloc::format!("Basic {token}"))
     }
 
     /// Adds a subprotocol to offer.
@@ -478,6 +528,24 @@ mod tests {
         assert_eq!(ClientRequest::new("http://a/"), Err(UrlError::Scheme));
         assert_eq!(ClientRequest::new("ws://a/#x"), Err(UrlError::Fragment));
         assert_eq!(ClientRequest::new("ws://u:p@a/"), Err(UrlError::UserInfo));
+        // Taken as Basic credentials when asked for.
+        let r =
+            ClientRequest::new_with_userinfo("wss://al%40ice:p%3As@a.example:8443/x@y").unwrap();
+        assert_eq!(
+            (r.host.as_str(), r.port, r.path.as_str()),
+            ("a.example", 8443, "/x@y")
+        );
+        // base64("al@ice:p:s")
+        assert_eq!(
+            r.headers,
+            [("Authorization".into(), "Basic YWxAaWNlOnA6cw==".into())]
+        );
+        let plain = ClientRequest::new_with_userinfo("ws://a/b@c").unwrap();
+        assert!(plain.headers.is_empty());
+        assert_eq!(
+            ClientRequest::new_with_userinfo("ws://u:%0a@a/"),
+            Err(UrlError::UserInfo)
+        );
         assert_eq!(ClientRequest::new("ws://a:0/"), Err(UrlError::Port));
         assert_eq!(ClientRequest::new("ws://a:99999/"), Err(UrlError::Port));
         assert_eq!(ClientRequest::new("ws:///x"), Err(UrlError::Host));
