@@ -326,16 +326,63 @@ fn binary_input_is_bytes_and_text_input_that_is_not_utf8_is_an_error() {
     assert!(stderr.contains("not UTF-8"), "{stderr}");
 }
 
+/// 200,000 lines through `sockweave connect` and an echo server come back
+/// whole and in order, text and binary, within a budget set as a ratio:
+/// at most 2x the time an in-process client (the tokio adapter, a batch
+/// of lines per write) takes for the same lines against the same server,
+/// in the same build. The command writing one message per syscall, or
+/// waiting for each echo, would be several times slower than that.
 #[test]
-fn a_large_pipe_comes_back_whole() {
+fn a_large_pipe_comes_back_whole_and_fast() {
+    use std::time::{Duration, Instant};
     let (mut server, url) = serve(&[]);
-    let input: String = (0..200_000).map(|i| format!("{i}\n")).collect();
-    // Written from a thread while the output is read: a pipe this large
-    // would otherwise fill both ways.
-    let (code, stdout, stderr) = connect_bytes(&[&url], input.as_bytes());
+    let lines: Vec<String> = (0..200_000).map(|i| format!("{i}")).collect();
+    let input: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let baseline = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let started = Instant::now();
+            let mut ws = sockweave_tokio::connect(&url).await.unwrap();
+            let (mut sent, mut back) = (0, 0);
+            while back < lines.len() {
+                // A batch out in one write, then whatever has come back.
+                for line in lines.iter().skip(sent).take(1024) {
+                    ws.feed(line.as_str()).await.unwrap();
+                    sent += 1;
+                }
+                ws.flush().await.unwrap();
+                let mut next = ws.recv().await.unwrap();
+                while let Some(message) = next {
+                    assert_eq!(message, lines[back].as_str().into());
+                    back += 1;
+                    next = ws.try_recv();
+                }
+            }
+            ws.close(sockweave::CloseCode::NORMAL, "").await.unwrap();
+            while ws.recv().await.unwrap().is_some() {}
+            started.elapsed()
+        });
+    let mut took = Vec::new();
+    for binary in [false, true] {
+        let started = Instant::now();
+        // Written from a thread while the output is read: a pipe this
+        // large would otherwise fill both ways.
+        let args: &[&str] = if binary { &[&url, "-b"] } else { &[&url] };
+        let (code, stdout, stderr) = connect_bytes(args, input.as_bytes());
+        took.push(started.elapsed());
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stdout == input.as_bytes(), "200,000 lines in order");
+    }
     server.kill().unwrap();
-    assert_eq!(code, 0, "{stderr}");
-    assert!(stdout == input.as_bytes(), "200,000 lines in order");
+    let budget = baseline * 2 + Duration::from_millis(200);
+    for (mode, took) in ["text", "binary"].iter().zip(took) {
+        assert!(
+            took <= budget,
+            "{mode}: {took:?} for 200,000 lines, over 2x the library's {baseline:?}"
+        );
+    }
 }
 
 #[test]
@@ -614,4 +661,182 @@ fn quiet_logs_no_connections() {
     let _ = server.0.wait();
     let lines: Vec<String> = log.iter().collect();
     assert!(lines.is_empty(), "{lines:#?}");
+}
+
+/// Runs `sockweave connect` on a pseudo-terminal (`script` from
+/// util-linux), typing `keys` one piece at a time; returns the exit code
+/// and everything the terminal showed.
+fn on_terminal(args: &str, keys: &[&[u8]]) -> (Option<i32>, String) {
+    let mut child = Command::new("script")
+        .args([
+            "-q",
+            "-e",
+            "-c",
+            &format!("exec {BIN} connect {args}"),
+            "/dev/null",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("script(1) from util-linux");
+    let mut stdin = child.stdin.take().unwrap();
+    let keys: Vec<Vec<u8>> = keys.iter().map(|k| k.to_vec()).collect();
+    let typist = std::thread::spawn(move || {
+        for piece in keys {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let _ = stdin.write_all(&piece);
+            let _ = stdin.flush();
+        }
+        // Held open until the client is done: EOF would end the session.
+        std::thread::sleep(std::time::Duration::from_secs(3));
+    });
+    let out = child.wait_with_output().unwrap();
+    drop(typist);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn interactive_prompt_slash_commands_and_ctrl_c() {
+    let (mut server, url) = serve(&[]);
+    let (code, shown) = on_terminal(
+        &format!("{url} -P"),
+        &[
+            b"hello\n",
+            b"/ping abc\n",
+            b"/binary 00ff\n",
+            b"//slash\n",
+            b"/nonsense\n",
+            b"/close 4001 bye\n",
+        ],
+    );
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(shown.contains("/help lists the commands"), "{shown}");
+    assert!(shown.contains("> "), "a prompt: {shown}");
+    assert!(shown.contains("< hello"), "{shown}");
+    assert!(shown.contains("pong abc (round trip"), "{shown}");
+    assert!(shown.contains(r"< \u{0}\xff"), "binary, escaped: {shown}");
+    assert!(shown.contains("< /slash"), "{shown}");
+    assert!(shown.contains("unknown command /nonsense"), "{shown}");
+    assert!(
+        shown.contains(r#"closed: code 4001 reason "bye""#),
+        "{shown}"
+    );
+    // Ctrl-C at the prompt: a close, the reply, exit 0.
+    let (code, shown) = on_terminal(&url, &[b"first\n", b"\x03"]);
+    server.kill().unwrap();
+    assert!(shown.contains("< first"), "{shown}");
+    assert!(shown.contains("interrupted: closing"), "{shown}");
+    assert!(shown.contains("closed: code 1000"), "{shown}");
+    assert_eq!(code, Some(0), "{shown}");
+}
+
+#[test]
+fn jsonl_base64_execute_and_chunks() {
+    let (mut server, url) = serve(&[]);
+    let (code, stdout, stderr) = connect_bytes(&[&url, "--jsonl", "-b"], b"\x00\xff\n");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        String::from_utf8(stdout).unwrap(),
+        "{\"type\":\"binary\",\"base64\":\"AP8=\"}\n\
+         {\"type\":\"close\",\"code\":1000,\"reason\":\"\",\"clean\":true}\n"
+    );
+    let (code, stdout, stderr) = connect_bytes(&[&url, "--base64", "-b"], b"\x00\xff\n");
+    assert_eq!((code, stdout.as_slice()), (0, &b"AP8=\n"[..]), "{stderr}");
+    // --execute: the messages, what comes back within --wait, the close.
+    let (code, stdout, stderr) = connect(&[&url, "-x", "one", "-x", "two", "-w", "0.5"], "");
+    assert_eq!((code, stdout.as_str()), (0, "one\ntwo\n"), "{stderr}");
+    // --chunks: each read one message, none over 64 KiB, nothing lost.
+    let input: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let (code, stdout, stderr) = connect_bytes(&[&url, "-b", "--chunks", "--jsonl"], &input);
+    server.kill().unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    let mut back = Vec::new();
+    for line in String::from_utf8(stdout).unwrap().lines() {
+        if let Some(rest) = line.strip_prefix("{\"type\":\"binary\",\"base64\":\"") {
+            use base64::Engine as _;
+            let piece = base64::engine::general_purpose::STANDARD
+                .decode(rest.trim_end_matches("\"}"))
+                .unwrap();
+            assert!(piece.len() <= 64 << 10, "{}", piece.len());
+            back.extend(piece);
+        }
+    }
+    assert!(back == input, "{} of {} bytes", back.len(), input.len());
+}
+
+#[test]
+fn verbose_heads_and_ping_round_trips() {
+    let (mut server, url) = serve(&[]);
+    let (code, _, stderr) = connect(&[&url, "-v"], "hello\n");
+    assert_eq!(code, 0, "{stderr}");
+    for expected in [
+        "> GET / HTTP/1.1",
+        "> Sec-WebSocket-Version: 13",
+        "< HTTP/1.1 101 Switching Protocols",
+        "> text, 5 bytes",
+        "< text, 5 bytes",
+        "> close 1000",
+        "< close 1000",
+    ] {
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+    }
+    let args = [
+        &url,
+        "-P",
+        "--ping-interval",
+        "0.1",
+        "-x",
+        "hi",
+        "-w",
+        "0.5",
+    ];
+    let (code, _, stderr) = connect(&args, "");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("pong sockweave 1 (round trip"), "{stderr}");
+    let (code, stdout, stderr) = connect(&[&args[..], &["--jsonl"]].concat(), "");
+    server.kill().unwrap();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(r#""type":"pong","base64":"c29ja3dlYXZlIDE=","rtt_ms":"#),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn credentials_from_auth_and_from_the_url() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (seen, heard) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(2) {
+            let seen = seen.clone();
+            let mut ws = sockweave_std::accept_with_hook(
+                stream.unwrap(),
+                sockweave::ServerPolicy::default(),
+                sockweave::Config::default(),
+                move |request| {
+                    let auth = request.header("authorization").unwrap_or_default();
+                    seen.send(String::from_utf8_lossy(auth).into_owned())
+                        .unwrap();
+                    Ok(sockweave::handshake::Accept::default())
+                },
+            )
+            .unwrap();
+            while let Ok(Some(_)) = ws.recv() {}
+        }
+    });
+    let (code, _, stderr) = connect(&[&format!("ws://alice:s%40cret@127.0.0.1:{port}/")], "");
+    assert_eq!(code, 0, "{stderr}");
+    // base64("alice:s@cret")
+    assert_eq!(heard.recv().unwrap(), "Basic YWxpY2U6c0BjcmV0");
+    let (code, _, stderr) = connect(
+        &[&format!("ws://127.0.0.1:{port}/"), "--auth", "bob:pw"],
+        "",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(heard.recv().unwrap(), "Basic Ym9iOnB3");
 }

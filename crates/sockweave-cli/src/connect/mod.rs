@@ -65,8 +65,8 @@ pub(crate) struct Args {
     /// with --show-ping-pong; 0: never.
     #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
     ping_interval: f64,
-    /// With --ping-interval: fail the connection when this long passes
-    /// without hearing from the server after a ping.
+    /// With --ping-interval: close (1001) when nothing, not even a pong,
+    /// has come for an interval and this long.
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
     ping_timeout: f64,
     /// Largest message accepted, in bytes (larger ones close with 1009).
@@ -222,13 +222,10 @@ fn config(args: &Args) -> Result<Config, String> {
     }
     let interval = seconds("--ping-interval", args.ping_interval)?;
     if !interval.is_zero() {
-        // The core pings when the server has been quiet this long and
-        // fails the connection if nothing follows within the timeout; the
-        // loop below also pings on its own clock, for round trips.
-        config.keepalive = Some(sockweave::Keepalive {
-            interval,
-            timeout: seconds("--ping-timeout", args.ping_timeout)?,
-        });
+        // The loop pings on this clock; the core's idle timeout ends a
+        // connection that then hears nothing, pong or otherwise, for an
+        // interval and the timeout.
+        config.idle_timeout = Some(interval + seconds("--ping-timeout", args.ping_timeout)?);
     }
     config.validate().map_err(|e| e.to_string())?;
     Ok(config)
@@ -348,11 +345,23 @@ impl<'a> Session<'a> {
                         stdin_open = false;
                         self.close(ws, None).await;
                     }
-                    Ok(Some(bytes)) => {
-                        if args.chunks {
-                            self.send(ws, Message::from(bytes)).await;
-                        } else if !self.line(ws, bytes).await {
-                            stdin_open = false;
+                    Ok(Some(mut bytes)) => {
+                        loop {
+                            if args.chunks {
+                                self.send(ws, Message::from(bytes)).await;
+                            } else if !self.line(ws, bytes).await {
+                                stdin_open = false;
+                                break;
+                            }
+                            // Whole lines already buffered are taken here,
+                            // not one turn of the loop each.
+                            if args.chunks || !stdin.buffer().contains(&b'\n') {
+                                break;
+                            }
+                            match next_input(&mut stdin, &mut line, &mut chunk, false).await {
+                                Ok(Some(next)) => bytes = next,
+                                _ => break,
+                            }
                         }
                         // What stdin already holds goes out together: one
                         // write for all of it, not one per line.
