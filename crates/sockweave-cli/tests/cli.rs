@@ -840,3 +840,52 @@ fn credentials_from_auth_and_from_the_url() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(heard.recv().unwrap(), "Basic Ym9iOnB3");
 }
+
+#[test]
+fn serve_exec_bridges_each_connection_to_a_process() {
+    let script = r#"while read line; do echo "got $line"; done"#;
+    let (mut server, url) = serve(&["--exec", script]);
+    // The client waits for the answers before it closes (a close at the
+    // end of its input would end the connection before them).
+    let (code, stdout, stderr) = connect(&[&url, "-x", "hello", "-x", "κόσμε", "-w", "1"], "");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "got hello\ngot κόσμε\n");
+    server.kill().unwrap();
+    // The process ending closes the connection: 1000, or 1011 if it failed.
+    let (mut server, url) = serve(&["--exec", "echo one; echo two"]);
+    let (code, stdout, stderr) = connect_held_open(&url);
+    assert_eq!((code, stdout.as_str()), (0, "one\ntwo\n"), "{stderr}");
+    server.kill().unwrap();
+    let (mut server, url) = serve(&["--exec", "echo partial; exit 3"]);
+    let (code, stdout, stderr) = connect_held_open(&url);
+    server.kill().unwrap();
+    assert_eq!(stdout, "partial\n", "{stderr}");
+    assert!(
+        stderr.contains(r#"closed: code 1011 reason "the command failed""#),
+        "{stderr}"
+    );
+    assert_eq!(code, 0, "the close itself was clean: {stderr}");
+    // Another adapter refuses the flag.
+    let out = Command::new(BIN)
+        .args(["serve", "0", "--adapter", "mio", "--exec", "cat"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// `sockweave connect` with stdin held open: only the server ends it.
+fn connect_held_open(url: &str) -> (i32, String, String) {
+    let child = Command::new(BIN)
+        .args(["connect", url])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}

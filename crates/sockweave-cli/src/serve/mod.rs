@@ -1,6 +1,7 @@
 //! `sockweave serve`: an echo server on any of the three adapters, with or
 //! without TLS.
 
+mod exec;
 mod lifecycle;
 mod on_mio;
 mod on_std;
@@ -86,8 +87,15 @@ pub(crate) struct Args {
     /// connected client, framed (and compressed) once for all of them. A
     /// client 256 messages behind is closed with 1008 "too slow". Tokio
     /// adapter only.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "exec")]
     broadcast: bool,
+    /// Bridge each connection to a new process running CMD (with `sh -c`):
+    /// each message goes to its stdin as a line, each line it writes to
+    /// stdout comes back as a message, and its exit closes the connection.
+    /// Anyone who can connect runs it: listen on loopback, or add
+    /// --allow-origin and TLS. Tokio adapter only.
+    #[arg(long, value_name = "CMD")]
+    exec: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -105,6 +113,8 @@ pub(crate) struct Settings {
     config: Arc<Config>,
     tls: Option<Arc<ServerConfig>>,
     broadcast: bool,
+    /// `--exec`: the command each connection is bridged to.
+    exec: Option<String>,
     /// The open connections, against `--max-connections`.
     live: Live,
 }
@@ -165,11 +175,15 @@ fn settings(args: &Args) -> Result<Settings, String> {
     if args.broadcast && args.adapter != Adapter::Tokio {
         return Err("--broadcast runs on the tokio adapter (the default)".into());
     }
+    if args.exec.is_some() && args.adapter != Adapter::Tokio {
+        return Err("--exec runs on the tokio adapter (the default)".into());
+    }
     Ok(Settings {
         policy,
         config: Arc::new(config),
         tls,
         broadcast: args.broadcast,
+        exec: args.exec.clone(),
         live: Live::new(args.max_connections),
     })
 }
@@ -273,6 +287,8 @@ pub(crate) fn run(args: Args) -> Outcome {
         "sockweave: {} on {}://{}",
         if settings.broadcast {
             "chat room"
+        } else if settings.exec.is_some() {
+            "exec bridge"
         } else {
             "echo server"
         },

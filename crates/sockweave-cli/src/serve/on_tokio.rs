@@ -43,7 +43,10 @@ pub(super) fn serve(listener: std::net::TcpListener, settings: Settings) -> std:
                     open(stream, peer, &settings, acceptor.as_ref(), &ticket).await,
                     room,
                 ) {
-                    (Ok(ws), None) => echo(peer, ws, stopped).await,
+                    (Ok(ws), None) => match settings.exec.as_deref() {
+                        Some(command) => bridged(peer, ws, command, stopped).await,
+                        None => echo(peer, ws, stopped).await,
+                    },
                     (Ok(ws), Some(room)) => member(peer, ws, room, stopped).await,
                     (Err(e), _) => log(format_args!("{peer} rejected: {e}")),
                 }
@@ -113,6 +116,15 @@ async fn echo(peer: SocketAddr, mut ws: Socket, mut stopped: watch::Receiver<boo
                 break;
             }
         }
+    }
+    log_close(peer, ws.close_event());
+}
+
+/// A connection bridged to a process (`--exec`).
+async fn bridged(peer: SocketAddr, mut ws: Socket, command: &str, stopped: watch::Receiver<bool>) {
+    log_open(peer, ws.connection());
+    if let Err(e) = super::exec::bridge(peer, &mut ws, command, stopped).await {
+        log(format_args!("{peer} failed: {e}"));
     }
     log_close(peer, ws.close_event());
 }
