@@ -889,3 +889,25 @@ fn connect_held_open(url: &str) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into(),
     )
 }
+
+#[test]
+fn help_has_examples_and_completions_are_generated() {
+    for sub in [
+        &["--help"][..],
+        &["connect", "--help"],
+        &["serve", "--help"],
+    ] {
+        let out = Command::new(BIN).args(sub).output().unwrap();
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && help.contains("Examples:"), "{help}");
+    }
+    for shell in ["bash", "zsh", "fish"] {
+        let out = Command::new(BIN)
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{shell}");
+        assert!(script.contains("follow-redirects"), "{shell}: {script}");
+    }
+}
