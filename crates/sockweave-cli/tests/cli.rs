@@ -875,14 +875,17 @@ fn serve_exec_bridges_each_connection_to_a_process() {
 
 /// `sockweave connect` with stdin held open: only the server ends it.
 fn connect_held_open(url: &str) -> (i32, String, String) {
-    let child = Command::new(BIN)
+    let mut child = Command::new(BIN)
         .args(["connect", url])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Taken, or waiting would close it.
+    let stdin = child.stdin.take();
     let out = child.wait_with_output().unwrap();
+    drop(stdin);
     (
         out.status.code().unwrap(),
         String::from_utf8_lossy(&out.stdout).into(),
