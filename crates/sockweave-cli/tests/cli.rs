@@ -751,6 +751,9 @@ fn jsonl_base64_execute_and_chunks() {
     assert_eq!((code, stdout.as_str()), (0, "one\ntwo\n"), "{stderr}");
     // --chunks: each read one message, none over 64 KiB, nothing lost.
     let input: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let (code, stdout, stderr) = connect_bytes(&[&url, "-b", "--chunks"], &input);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout == input, "a byte stream both ways");
     let (code, stdout, stderr) = connect_bytes(&[&url, "-b", "--chunks", "--jsonl"], &input);
     server.kill().unwrap();
     assert_eq!(code, 0, "{stderr}");

@@ -41,7 +41,8 @@ pub(crate) struct Args {
     #[arg(short = 'b', long)]
     binary: bool,
     /// With --binary: send stdin as it arrives, each read (up to 64 KiB)
-    /// one message, instead of line by line.
+    /// one message, instead of line by line; messages are written out
+    /// back to back, without a newline each (a byte stream both ways).
     #[arg(long, requires = "binary")]
     chunks: bool,
     /// Show binary messages as base64 text.
@@ -288,12 +289,15 @@ impl<'a> Session<'a> {
             to_terminal && std::io::stdin().is_terminal() && args.execute.is_empty() && !args.jsonl;
         Self {
             args,
-            out: Output::new(
-                args.jsonl,
-                args.base64,
-                to_terminal && !args.raw,
-                interactive,
-            ),
+            out: {
+                let escaped = to_terminal && !args.raw;
+                let out = Output::new(args.jsonl, args.base64, escaped, interactive);
+                if args.chunks && !escaped && !args.base64 {
+                    out.stream()
+                } else {
+                    out
+                }
+            },
             interactive,
             close_with: (CloseCode::from(args.close_code), args.close_reason.clone()),
             pings: VecDeque::new(),

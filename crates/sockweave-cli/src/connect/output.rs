@@ -20,6 +20,9 @@ pub(super) struct Output {
     escaped: bool,
     /// At the interactive prompt.
     prompt: bool,
+    /// A newline after each message; not with `--chunks`, where the
+    /// output is the byte stream the messages carry.
+    newline: bool,
     /// Bytes for stdout, written out by the caller in one go.
     pub(super) pending: Vec<u8>,
 }
@@ -31,8 +34,15 @@ impl Output {
             base64,
             escaped,
             prompt,
+            newline: true,
             pending: Vec::new(),
         }
+    }
+
+    /// Messages written back to back, as a byte stream (`--chunks`).
+    pub(super) fn stream(mut self) -> Self {
+        self.newline = false;
+        self
     }
 
     /// The prompt, after what was last shown.
@@ -75,7 +85,9 @@ impl Output {
                 .extend_from_slice(escape_bytes(bytes).as_bytes()),
             message => self.pending.extend_from_slice(message.as_bytes()),
         }
-        self.pending.push(b'\n');
+        if self.newline {
+            self.pending.push(b'\n');
+        }
         self.show_prompt();
     }
 
