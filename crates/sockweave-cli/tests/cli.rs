@@ -117,6 +117,13 @@ fn deflate_on_every_adapter_and_preset() {
 #[test]
 fn exit_codes_say_what_went_wrong() {
     assert_eq!(connect(&["http://nope"], "").0, 2, "bad URL");
+    // A header that cannot be written is a usage error, said before
+    // anything is sent.
+    let (code, _, stderr) = connect(&["ws://127.0.0.1:1/", "-H", "Bad Name: x"], "");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("not a token"), "{stderr}");
+    let (code, _, stderr) = connect(&["ws://127.0.0.1:1/", "-H", "no colon"], "");
+    assert_eq!(code, 2, "{stderr}");
     // A port nobody listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -243,6 +250,10 @@ fn wss_with_a_generated_certificate() {
         let (code, _, stderr) = connect(&[&url], "");
         assert_eq!(code, 5, "{adapter}: {stderr}");
         assert!(stderr.contains("unknown issuer"), "{stderr}");
+        assert!(
+            stderr.contains("--ca FILE") && stderr.contains("-k"),
+            "a hint: {stderr}"
+        );
         let (code, stdout, stderr) = connect(&[&url, "--insecure"], "anyway\n");
         assert_eq!(
             (code, stdout.as_str()),

@@ -187,6 +187,9 @@ fn request(args: &Args) -> Result<ClientRequest, String> {
     if args.follow_redirects {
         request = request.follow_redirects(args.max_redirects);
     }
+    // Every field as it will be written: a bad header is a usage error
+    // here, not a failed handshake later.
+    request.check().map_err(|e| format!("bad request: {e}"))?;
     Ok(request)
 }
 

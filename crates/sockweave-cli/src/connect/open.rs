@@ -107,6 +107,16 @@ fn report(error: Error) -> Outcome {
     match error {
         Error::Tls(e) => {
             eprintln!("sockweave: TLS failed: {}", escape(&e.to_string()));
+            use sockweave_net::TlsErrorKind as Kind;
+            if matches!(
+                e.kind(),
+                Kind::UnknownIssuer | Kind::NameMismatch | Kind::Expired | Kind::BadCertificate
+            ) {
+                eprintln!(
+                    "sockweave: to trust the server's CA: --ca FILE; to skip the check \
+                     (testing only): -k"
+                );
+            }
             Outcome::Tls
         }
         Error::Handshake(e) => {
