@@ -166,13 +166,37 @@ impl Room {
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
+        self.chat_via(ws, |message| {
+            self.broadcast(message);
+            true
+        })
+        .await
+    }
+
+    /// [`Room::chat`], but what `ws` receives goes to `publish` instead of
+    /// straight to the room: to a broker (Redis pub/sub, NATS…) that
+    /// brings it back to this room on every server, say. `publish`
+    /// returns whether it took the message; when it cannot (its queue to
+    /// the broker is full), the connection is closed with 1013 "try again
+    /// later" rather than the message dropped unsaid.
+    pub async fn chat_via<S>(
+        &self,
+        ws: &mut WebSocket<S>,
+        mut publish: impl FnMut(Message) -> bool,
+    ) -> Result<(), Error>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
         let mut member = self.join(ws.connection());
         loop {
             tokio::select! {
                 // Both are cancel-safe: a message half-read stays buffered.
                 received = ws.recv() => match received? {
                     Some(message) => {
-                        self.broadcast(message);
+                        if !publish(message) {
+                            drop(member);
+                            return close_and_drain(ws, CloseCode::from(1013), "try again later").await;
+                        }
                     }
                     None => return Ok(()),
                 },
@@ -186,9 +210,7 @@ impl Room {
                     }
                     None => {
                         drop(member);
-                        ws.close(CloseCode::POLICY_VIOLATION, "too slow").await?;
-                        while ws.recv().await?.is_some() {}
-                        return Ok(());
+                        return close_and_drain(ws, CloseCode::POLICY_VIOLATION, "too slow").await;
                     }
                 },
             }
@@ -221,6 +243,21 @@ impl std::fmt::Debug for Room {
             .field("laggard", &self.laggard)
             .finish()
     }
+}
+
+/// Closes `ws` with `code` and reads until the peer's reply (messages on
+/// the way are not taken: the member left).
+async fn close_and_drain<S>(
+    ws: &mut WebSocket<S>,
+    code: CloseCode,
+    reason: &str,
+) -> Result<(), Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    ws.close(code, reason).await?;
+    while ws.recv().await?.is_some() {}
+    Ok(())
 }
 
 /// One connection's place in a [`Room`]: the messages broadcast to it, in

@@ -112,3 +112,45 @@ async fn a_member_that_stops_reading_is_dropped_and_the_others_carry_on() {
     assert_eq!(closed.code, CloseCode::POLICY_VIOLATION);
     assert_eq!(closed.reason, "too slow");
 }
+
+/// `Room::chat_via`: what a member says goes to the caller's `publish`
+/// (here a bounded queue standing in for a broker), not to the room; a
+/// message `publish` cannot take closes the connection with 1013, never
+/// dropped unsaid.
+#[tokio::test]
+async fn chat_via_hands_messages_to_the_broker_and_closes_when_it_is_full() {
+    let room = Room::new(64, Laggard::Drop);
+    let (to_broker, mut broker) = tokio::sync::mpsc::channel::<Message>(1);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/", listener.local_addr().unwrap());
+    let server_room = room.clone();
+    tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut ws = sockweave_tokio::accept(stream).await.unwrap();
+        let publish = |message| to_broker.try_send(message).is_ok();
+        server_room.chat_via(&mut ws, publish).await.unwrap();
+    });
+    let mut ws = client(&url).await;
+    ws.send("to the broker").await.unwrap();
+    let brokered = timeout(Duration::from_secs(5), broker.recv())
+        .await
+        .unwrap();
+    assert_eq!(brokered, Some(Message::from("to the broker")));
+    // What the broker brings back reaches the member through the room.
+    room.broadcast("from the broker");
+    let heard = timeout(Duration::from_secs(5), ws.recv()).await.unwrap();
+    assert_eq!(heard.unwrap(), Some(Message::from("from the broker")));
+    // The broker's queue (one message) fills: the second is refused.
+    ws.send("kept").await.unwrap();
+    ws.send("refused").await.unwrap();
+    let end = timeout(Duration::from_secs(5), async {
+        while ws.recv().await.unwrap().is_some() {}
+    });
+    end.await.unwrap();
+    let close = ws.close_event().unwrap();
+    assert_eq!(
+        (u16::from(close.code), close.reason.as_str()),
+        (1013, "try again later")
+    );
+    assert_eq!(broker.recv().await, Some(Message::from("kept")));
+}
