@@ -1,5 +1,6 @@
-//! A single-threaded echo server: every connection on one `mio::Poll`.
-//! `mio_echo_server [ADDR] [CERT KEY] [--deflate]` (default 127.0.0.1:9001). Echoes
+//! An echo server: every connection on one `mio::Poll`, or with
+//! `--threads N` one loop per thread on one port (SO_REUSEPORT).
+//! `mio_echo_server [ADDR] [CERT KEY] [--deflate] [--threads N]` (default 127.0.0.1:9001). Echoes
 //! text and binary unchanged; a close is answered with the same code.
 //! Given a PEM certificate chain and key (and built with `--features
 //! rustls`), it serves wss:// through rustls's sans-IO connection.
@@ -21,19 +22,68 @@ use std::time::Instant;
 const LISTENER: Token = Token(usize::MAX);
 
 fn main() -> io::Result<()> {
-    let args: Vec<String> = std::env::args()
-        .filter(|a| a != "--deflate")
-        .skip(1)
-        .collect();
-    let addr = args.first().map_or("127.0.0.1:9001", String::as_str);
-    let listener = TcpListener::bind(addr.parse().expect("ADDR is host:port"))?;
-    match (args.get(1), args.get(2)) {
+    let mut threads = 1;
+    let mut args = Vec::new();
+    let mut given = std::env::args().skip(1);
+    while let Some(arg) = given.next() {
+        match arg.as_str() {
+            "--deflate" => {}
+            "--threads" => {
+                let n = given.next().and_then(|n| n.parse().ok());
+                threads = n.filter(|&n| n > 0).expect("--threads N, N >= 1");
+            }
+            _ => args.push(arg),
+        }
+    }
+    let addr: std::net::SocketAddr = args
+        .first()
+        .map_or("127.0.0.1:9001", String::as_str)
+        .parse()
+        .expect("ADDR is host:port");
+    // One loop per thread, each with its own listener on the same port
+    // (SO_REUSEPORT): the kernel spreads new connections over them, and a
+    // connection stays on the loop that accepted it. Nothing is shared.
+    let listeners = (0..threads)
+        .map(|_| listener(addr))
+        .collect::<io::Result<Vec<_>>>()?;
+    let addr = listeners[0].local_addr()?;
+    let mut loops = Vec::new();
+    for listener in listeners {
+        let (cert, key) = (args.get(1).cloned(), args.get(2).cloned());
+        loops.push(std::thread::spawn(move || run(listener, cert, key)));
+    }
+    eprintln!(
+        "mio echo server on {}://{addr} ({threads} loop{})",
+        if args.len() > 1 { "wss" } else { "ws" },
+        if threads == 1 { "" } else { "s" }
+    );
+    for running in loops {
+        running.join().expect("a loop panicked")?;
+    }
+    Ok(())
+}
+
+/// A listener on `addr` that other loops may share the port with.
+fn listener(addr: std::net::SocketAddr) -> io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    #[cfg(unix)]
+    socket.set_reuse_port(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    socket.set_nonblocking(true)?;
+    Ok(TcpListener::from_std(socket.into()))
+}
+
+/// One loop: plain, or wss:// when given a certificate and key.
+fn run(listener: TcpListener, cert: Option<String>, key: Option<String>) -> io::Result<()> {
+    match (cert, key) {
         #[cfg(feature = "rustls")]
         (Some(cert), Some(key)) => {
             let config =
                 sockweave_mio::rustls::server_config_from_files(cert.as_ref(), key.as_ref())
                     .map_err(io::Error::other)?;
-            eprintln!("mio echo server on wss://{addr}");
             serve(listener, |stream| {
                 sockweave_mio::TlsStream::server(stream, config.clone()).map_err(io::Error::other)
             })
@@ -41,10 +91,7 @@ fn main() -> io::Result<()> {
         (Some(_), _) => {
             panic!("usage: mio_echo_server [ADDR] [CERT KEY], TLS needs --features rustls")
         }
-        _ => {
-            eprintln!("mio echo server on ws://{addr}");
-            serve(listener, Ok)
-        }
+        _ => serve(listener, Ok),
     }
 }
 
