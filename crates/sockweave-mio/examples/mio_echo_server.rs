@@ -218,7 +218,8 @@ fn serve<S: Read + Write + Source>(
 /// deadline it has an entry in the timer heap for.
 struct Peer<S> {
     ws: WebSocket<S>,
-    held: Option<Message>,
+    /// Boxed: it is rare, and every idle connection would carry it.
+    held: Option<Box<Message>>,
     armed: Option<Instant>,
 }
 
@@ -237,10 +238,10 @@ impl<S: Read + Write> Peer<S> {
 
 /// Echoes every message received, in order. A full queue hands the message
 /// back: it is held, and no later event is taken until it is sent.
-fn echo<S: Read + Write>(ws: &mut WebSocket<S>, held: &mut Option<Message>) {
+fn echo<S: Read + Write>(ws: &mut WebSocket<S>, held: &mut Option<Box<Message>>) {
     loop {
         let message = match held.take() {
-            Some(message) => message,
+            Some(message) => *message,
             None => match ws.poll_event() {
                 Some(Event::Message(message)) => message,
                 Some(_) => continue,
@@ -250,7 +251,7 @@ fn echo<S: Read + Write>(ws: &mut WebSocket<S>, held: &mut Option<Message>) {
         match ws.send(message) {
             Ok(()) => {}
             Err(SendError::Full(message)) => {
-                *held = Some(message);
+                *held = Some(Box::new(message));
                 return;
             }
             // Closing or closed: no more data goes out on this connection.

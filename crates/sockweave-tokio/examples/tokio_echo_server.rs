@@ -31,24 +31,29 @@ async fn main() -> std::io::Result<()> {
                 Ok(ws) => ws,
                 Err(e) => return eprintln!("handshake: {e}"),
             };
-            loop {
-                match ws.recv().await {
-                    Ok(Some(message)) => {
-                        // Answer a burst with one write: queue this message
-                        // and every one already received, then flush once.
-                        let mut echoed = ws.feed(message).await;
-                        while let (Ok(()), Some(next)) = (&echoed, ws.try_recv()) {
-                            echoed = ws.feed(next).await;
-                        }
-                        if echoed.is_err() || ws.flush().await.is_err() {
-                            break;
-                        }
-                    }
+            'serve: loop {
+                let message = match ws.recv().await {
+                    Ok(Some(message)) => message,
                     Ok(None) => break,
                     Err(e) => {
                         eprintln!("connection: {e}");
                         break;
                     }
+                };
+                // Answer a burst with one write: queue this message and
+                // every one already received, then flush once. (Nothing
+                // but the socket is held across these awaits: the task
+                // stays small for its whole life.)
+                if ws.feed(message).await.is_err() {
+                    break;
+                }
+                while let Some(next) = ws.try_recv() {
+                    if ws.feed(next).await.is_err() {
+                        break 'serve;
+                    }
+                }
+                if ws.flush().await.is_err() {
+                    break;
                 }
             }
         });

@@ -35,11 +35,13 @@ pub struct WebSocket<S> {
     start: tokio::time::Instant,
     /// Armed for the core's next deadline; boxed so the socket stays `Unpin`.
     timer: Option<Pin<Box<Sleep>>>,
-    closed: Option<CloseEvent>,
-    error: Option<sockweave::Error>,
+    /// Boxed, as `error` and `unsent`: rare, and every idle connection's
+    /// task would carry them inline.
+    closed: Option<Box<CloseEvent>>,
+    error: Option<Box<sockweave::Error>>,
     shut_down: bool,
     /// A message the `Sink` accepted while the core's queue was full.
-    unsent: Option<Message>,
+    unsent: Option<Box<Message>>,
 }
 
 /// Connects to a `ws://` or `wss://` URL over TCP with the default
@@ -171,70 +173,91 @@ where
 }
 
 /// Runs the client handshake for `request` over `stream`.
-pub async fn client<S>(
+pub fn client<S>(
     stream: S,
     request: &ClientRequest,
     config: Config,
-) -> Result<WebSocket<S>, Error>
+) -> impl Future<Output = Result<WebSocket<S>, Error>>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    config.validate()?;
     let start = tokio::time::Instant::now();
-    let conn = Connection::client(
-        request,
-        config,
-        |buf: &mut [u8]| rand::fill(buf),
-        sockweave::Instant::ZERO,
-    )?;
-    WebSocket::new(stream, conn, start)
-        .opened(|_| unreachable!("clients get no requests"))
-        .await
+    let conn = config.validate().map_err(Error::from).and_then(|()| {
+        Connection::client(
+            request,
+            config,
+            |buf: &mut [u8]| rand::fill(buf),
+            sockweave::Instant::ZERO,
+        )
+        .map_err(Error::from)
+    });
+    handshake(stream, conn, start, |_| {
+        unreachable!("clients get no requests")
+    })
 }
 
 /// Accepts a WebSocket on `stream` with the default policy and configuration.
-pub async fn accept<S>(stream: S) -> Result<WebSocket<S>, Error>
+pub fn accept<S>(stream: S) -> impl Future<Output = Result<WebSocket<S>, Error>>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    accept_with(stream, ServerPolicy::default(), Config::default()).await
+    accept_with(stream, ServerPolicy::default(), Config::default())
 }
 
 /// Accepts a WebSocket on `stream` with `policy` (subprotocols, Origin
 /// allow-list) and `config` (limits, timers).
-pub async fn accept_with<S>(
+pub fn accept_with<S>(
     stream: S,
     mut policy: ServerPolicy,
     config: impl Into<std::sync::Arc<Config>>,
-) -> Result<WebSocket<S>, Error>
+) -> impl Future<Output = Result<WebSocket<S>, Error>>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let start = tokio::time::Instant::now();
     policy.defer = false;
-    let conn = Connection::server(policy, config, sockweave::Instant::ZERO)?;
-    WebSocket::new(stream, conn, start)
-        .opened(|_| unreachable!("requests are only deferred with a hook"))
-        .await
+    let conn = Connection::server(policy, config, sockweave::Instant::ZERO).map_err(Error::from);
+    handshake(stream, conn, start, |_| {
+        unreachable!("requests are only deferred with a hook")
+    })
 }
 
 /// Like [`accept_with`], and `decide` sees each valid request and accepts
 /// it (choosing the subprotocol and extra headers) or rejects it with a
 /// status of its choosing, e.g. 401 for a missing token.
-pub async fn accept_with_hook<S, F>(
+pub fn accept_with_hook<S, F>(
     stream: S,
     mut policy: ServerPolicy,
     config: impl Into<std::sync::Arc<Config>>,
     decide: F,
-) -> Result<WebSocket<S>, Error>
+) -> impl Future<Output = Result<WebSocket<S>, Error>>
 where
     S: AsyncRead + AsyncWrite + Unpin,
     F: FnMut(&Request) -> Result<Accept, Reject>,
 {
     let start = tokio::time::Instant::now();
     policy.defer = true;
-    let conn = Connection::server(policy, config, sockweave::Instant::ZERO)?;
-    WebSocket::new(stream, conn, start).opened(decide).await
+    let conn = Connection::server(policy, config, sockweave::Instant::ZERO).map_err(Error::from);
+    handshake(stream, conn, start, decide)
+}
+
+/// The opening handshake over `stream` for a connection made at once by
+/// the caller (a refused configuration fails here). Its future lives on
+/// the heap, freed once the connection is open: a task that accepts and
+/// then serves is not sized for the handshake for the rest of its life
+/// (hundreds of bytes less per idle connection), and the future returned
+/// holds little more than that pointer.
+fn handshake<S>(
+    stream: S,
+    conn: Result<Connection, Error>,
+    start: tokio::time::Instant,
+    decide: impl FnMut(&Request) -> Result<Accept, Reject>,
+) -> impl Future<Output = Result<WebSocket<S>, Error>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let opening = conn.map(|conn| Box::pin(WebSocket::new(stream, conn, start).opened(decide)));
+    async move { opening?.await }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
@@ -325,7 +348,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                     self.conn.receive(&mut self.input, now);
                 }
                 Some(_) => {}
-                None => return Err(self.error.take().map_or(Error::Closed, Error::from)),
+                None => return Err(self.error.take().map_or(Error::Closed, |e| Error::from(*e))),
             }
         }
     }
@@ -349,8 +372,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         while let Some(event) = self.queued_event() {
             match event {
                 Event::Message(message) => return Some(message),
-                Event::Closed(close) => self.closed = Some(close),
-                Event::Error(error) => self.error = Some(error),
+                Event::Closed(close) => self.closed = Some(Box::new(close)),
+                Event::Error(error) => self.error = Some(Box::new(error)),
                 _ => {}
             }
         }
@@ -367,27 +390,35 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// Queues `message` without writing it (unless the queue is full):
     /// queued frames leave together in one vectored write at the next
     /// [`WebSocket::flush`], `send` or `recv`.
-    pub async fn feed(&mut self, message: impl Into<Message>) -> Result<(), Error> {
-        self.feed_with(message.into(), Connection::send).await
+    pub fn feed(
+        &mut self,
+        message: impl Into<Message>,
+    ) -> impl Future<Output = Result<(), Error>> + '_ {
+        self.feed_with(message.into(), Connection::send)
     }
 
     /// [`WebSocket::feed`] for a message prepared once for many
     /// connections ([`WebSocket::send_prepared`]).
-    pub async fn feed_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), Error> {
+    pub fn feed_prepared<'a>(
+        &'a mut self,
+        prepared: &'a PreparedMessage,
+    ) -> impl Future<Output = Result<(), Error>> + 'a {
         self.feed_with(prepared.message().clone(), |conn, _| {
             conn.send_prepared(prepared)
         })
-        .await
     }
 
-    /// Queues through `push`; a full queue is written out first.
-    async fn feed_with(
-        &mut self,
+    /// Queues through `push`; a full queue is written out first. A plain
+    /// function returning the future, not an `async fn`: the message is
+    /// held once, not once per layer (a task awaiting it is that much
+    /// smaller for its whole life).
+    fn feed_with<'a>(
+        &'a mut self,
         message: Message,
-        push: impl Fn(&mut Connection, Message) -> Result<(), SendError>,
-    ) -> Result<(), Error> {
+        push: impl Fn(&mut Connection, Message) -> Result<(), SendError> + 'a,
+    ) -> impl Future<Output = Result<(), Error>> + 'a {
         let mut message = Some(message);
-        poll_fn(|cx| {
+        poll_fn(move |cx| {
             let Some(m) = message.take() else {
                 return Poll::Ready(Ok(()));
             };
@@ -402,7 +433,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                 Err(e) => Poll::Ready(Err(e.into())),
             }
         })
-        .await
     }
 
     /// Queues `message` without writing and without waiting: a full
@@ -421,28 +451,34 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     }
 
     /// Queues `message` and writes it out.
-    pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
+    pub fn send(
+        &mut self,
+        message: impl Into<Message>,
+    ) -> impl Future<Output = Result<(), Error>> + '_ {
         let mut message = Some(message.into());
-        poll_fn(|cx| self.poll_send(cx, &mut message, |conn, m| conn.send(m))).await
+        poll_fn(move |cx| self.poll_send(cx, &mut message, |conn, m| conn.send(m)))
     }
 
     /// Sends a message prepared once for many connections (a broadcast):
     /// the same frame bytes, by reference
     /// ([`Connection::send_prepared`](sockweave::Connection::send_prepared)).
     /// Waits as [`WebSocket::send`] does while the queue is full.
-    pub async fn send_prepared(&mut self, prepared: &PreparedMessage) -> Result<(), Error> {
+    pub fn send_prepared<'a>(
+        &'a mut self,
+        prepared: &'a PreparedMessage,
+    ) -> impl Future<Output = Result<(), Error>> + 'a {
         let mut message = Some(prepared.message().clone());
-        poll_fn(|cx| self.poll_send(cx, &mut message, |conn, _| conn.send_prepared(prepared))).await
+        poll_fn(move |cx| self.poll_send(cx, &mut message, |conn, _| conn.send_prepared(prepared)))
     }
 
     /// Sends one piece of a message sent in pieces; `last` ends the message.
-    pub async fn send_fragment(
+    pub fn send_fragment(
         &mut self,
         piece: impl Into<Message>,
         last: bool,
-    ) -> Result<(), Error> {
+    ) -> impl Future<Output = Result<(), Error>> + '_ {
         let mut piece = Some(piece.into());
-        poll_fn(|cx| self.poll_send(cx, &mut piece, |conn, m| conn.send_fragment(m, last))).await
+        poll_fn(move |cx| self.poll_send(cx, &mut piece, |conn, m| conn.send_fragment(m, last)))
     }
 
     /// Sends a ping with up to 125 bytes of payload.
@@ -465,7 +501,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
 
     /// How the connection ended, once it has.
     pub fn close_event(&self) -> Option<&CloseEvent> {
-        self.closed.as_ref()
+        self.closed.as_deref()
     }
 
     /// The sans-IO connection (ready state, protocol, buffered amount…).
@@ -491,7 +527,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             match ready!(self.poll_next_event(cx))? {
                 Some(Event::Message(message)) => return Poll::Ready(Ok(Some(message))),
                 Some(_) => {}
-                None => return Poll::Ready(self.error.take().map_or(Ok(None), |e| Err(e.into()))),
+                None => {
+                    return Poll::Ready(self.error.take().map_or(Ok(None), |e| Err((*e).into())));
+                }
             }
         }
     }
@@ -503,8 +541,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         loop {
             if let Some(event) = self.queued_event() {
                 match &event {
-                    Event::Closed(close) => self.closed = Some(close.clone()),
-                    Event::Error(error) => self.error = Some(error.clone()),
+                    Event::Closed(close) => self.closed = Some(Box::new(close.clone())),
+                    Event::Error(error) => self.error = Some(Box::new(error.clone())),
                     _ => {}
                 }
                 return Poll::Ready(Ok(Some(event)));
@@ -672,10 +710,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// Moves a message the `Sink` accepted into the core once it has room.
     fn poll_unsent(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         while let Some(message) = self.unsent.take() {
-            match self.conn.send(message) {
+            match self.conn.send(*message) {
                 Ok(()) => {}
                 Err(SendError::Full(message)) => {
-                    self.unsent = Some(message);
+                    self.unsent = Some(Box::new(message));
                     ready!(self.poll_write_out(cx))?;
                 }
                 Err(e) => return Poll::Ready(Err(e.into())),
@@ -699,7 +737,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocket<S> {
         match this.conn.send(item) {
             Ok(()) => Ok(()),
             Err(SendError::Full(item)) => {
-                this.unsent = Some(item);
+                this.unsent = Some(Box::new(item));
                 Ok(())
             }
             Err(e) => Err(e.into()),

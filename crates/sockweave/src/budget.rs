@@ -9,7 +9,7 @@
 //! its read buffer hold never grows past [`Budget::total`].
 
 use crate::config::Config;
-use crate::connection::{EVENT_SLOT, MAX_UNWRITTEN_PONGS, SHRINK_ABOVE};
+use crate::connection::{EVENT_SLOT, MAX_UNWRITTEN_PONGS, PONGS_SLOT, SHRINK_ABOVE};
 use crate::frame::{MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
 use crate::handshake::{Header, MAX_OFFERS, Request};
 use alloc::string::String;
@@ -113,7 +113,7 @@ impl Config {
         let frame = n(MAX_CONTROL_PAYLOAD + MAX_HEADER_LEN);
         let replies = (n(MAX_UNWRITTEN_PONGS) + 2) * frame;
         let control = 2 * (head + ANSWER_FIXED + replies)
-            + 2 * n(MAX_UNWRITTEN_PONGS * size_of::<u64>())
+            + 2 * n(MAX_UNWRITTEN_PONGS * size_of::<u64>() + PONGS_SLOT)
             + 2 * frame;
         // Each head byte lands in at most two copies (the header list and
         // a field taken from it), in containers that grow by doubling.

@@ -13,7 +13,6 @@ use crate::handshake::{
 use crate::time::Instant;
 use crate::{Entropy, Role};
 use alloc::boxed::Box;
-use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 
 impl Connection {
@@ -198,8 +197,7 @@ impl Connection {
             error: None,
             extension: None,
             sending: None,
-            pongs: VecDeque::new(),
-            pong_pending: None,
+            pongs: None,
             timers: Timers::new(now),
         })
     }

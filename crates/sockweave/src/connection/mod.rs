@@ -133,6 +133,15 @@ impl Closing {
     }
 }
 
+/// The pongs a connection owes.
+#[derive(Debug, Default)]
+struct Pongs {
+    /// Wire offsets of the ends of pongs queued and not yet written.
+    unwritten: VecDeque<u64>,
+    /// The latest ping received while `MAX_UNWRITTEN_PONGS` pongs waited.
+    pending: Option<Bytes>,
+}
+
 /// What [`Connection::poll_event`] hands out next: an event, or a
 /// reaction that takes effect when the application reaches it.
 #[derive(Debug)]
@@ -166,6 +175,9 @@ fn shrink(input: &mut BytesMut, capacity: usize) {
 /// ping flood cannot grow memory.
 pub(crate) const MAX_UNWRITTEN_PONGS: usize = 16;
 
+/// What the box of owed pongs costs, for the pinned budget.
+pub(crate) const PONGS_SLOT: usize = size_of::<Pongs>();
+
 /// What one waiting event costs in the queue, for the pinned budget.
 pub(crate) const EVENT_SLOT: usize = size_of::<Queued>();
 
@@ -191,10 +203,9 @@ pub struct Connection {
     /// MessageKind of the message being sent in pieces, if any, and whether the
     /// extension transforms it.
     sending: Option<(MessageKind, bool)>,
-    /// Wire offsets of the ends of pongs queued and not yet written.
-    pongs: VecDeque<u64>,
-    /// The latest ping received while `MAX_UNWRITTEN_PONGS` pongs waited.
-    pong_pending: Option<Bytes>,
+    /// Pongs queued and not yet written; boxed, and `None` whenever none
+    /// waits, so an idle connection carries none of it.
+    pongs: Option<Box<Pongs>>,
     timers: Timers,
 }
 
@@ -281,7 +292,10 @@ impl Connection {
                 self.stalled = true;
                 break;
             }
-            match self.reader.next(input, now, self.extension.as_deref_mut()) {
+            match self
+                .reader
+                .next(input, now, &self.config, self.extension.as_deref_mut())
+            {
                 Ok(Some(queued)) => {
                     // Nothing after a close frame is read (§5.5.1).
                     if matches!(queued, Queued::PeerClose(..)) {
@@ -349,7 +363,7 @@ impl Connection {
             Phase::Refusing { .. } | Phase::Closing(_) => {}
         }
         self.out.discard();
-        self.pongs.clear();
+        self.pongs = None;
         self.reader.stop();
         self.finish(false);
     }
@@ -522,11 +536,17 @@ impl Connection {
     pub fn advance_transmit(&mut self, n: usize) {
         self.out.advance(n);
         let written = self.out.written();
-        while self.pongs.front().is_some_and(|&end| end <= written) {
-            self.pongs.pop_front();
-        }
-        if let Some(payload) = self.pong_pending.take() {
-            self.queue_pong(payload);
+        if let Some(pongs) = &mut self.pongs {
+            while pongs.unwritten.front().is_some_and(|&end| end <= written) {
+                pongs.unwritten.pop_front();
+            }
+            let pending = pongs.pending.take();
+            if pongs.unwritten.is_empty() {
+                self.pongs = None;
+            }
+            if let Some(payload) = pending {
+                self.queue_pong(payload);
+            }
         }
         self.progress();
     }
@@ -642,7 +662,7 @@ impl Connection {
     }
 
     fn set_extension(&mut self, extension: Box<dyn Extension>) {
-        self.reader.allow_rsv(extension.rsv());
+        self.reader.allow_rsv(extension.rsv(), &self.config);
         self.extension = Some(extension);
     }
 
@@ -687,7 +707,9 @@ impl Connection {
         let mask = self.mask_key();
         self.out
             .push_frame(OpCode::Close, (true, 0), payload.into(), mask, None);
-        self.pong_pending = None;
+        if let Some(pongs) = &mut self.pongs {
+            pongs.pending = None;
+        }
         self.phase = Phase::Closing(Box::new(Closing {
             sent: self.out.end(),
             received: None,
@@ -720,7 +742,9 @@ impl Connection {
             _ => None,
         };
         self.timers.end_phase();
-        self.pong_pending = None;
+        if let Some(pongs) = &mut self.pongs {
+            pongs.pending = None;
+        }
         let (code, reason) = received.unwrap_or((CloseCode::ABNORMAL, String::new()));
         self.push(Event::Closed(CloseEvent {
             code,
@@ -745,14 +769,19 @@ impl Connection {
         if !matches!(self.phase, Phase::Open) {
             return;
         }
-        if self.pongs.len() >= MAX_UNWRITTEN_PONGS {
-            self.pong_pending = Some(payload);
+        let pongs = self.pongs.get_or_insert_with(Box::default);
+        if pongs.unwritten.len() >= MAX_UNWRITTEN_PONGS {
+            pongs.pending = Some(payload);
             return;
         }
         let mask = self.mask_key();
         self.out
             .push_frame(OpCode::Pong, (true, 0), payload, mask, None);
-        self.pongs.push_back(self.out.end());
+        let end = self.out.end();
+        self.pongs
+            .get_or_insert_with(Box::default)
+            .unwritten
+            .push_back(end);
     }
 }
 

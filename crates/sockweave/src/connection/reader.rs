@@ -31,12 +31,6 @@ use bytes::{Buf, Bytes, BytesMut};
 #[derive(Debug)]
 pub(super) struct Reader {
     rules: DecodeRules,
-    /// The frame limit for frames the extension does not transform (the
-    /// rules allow transformed frames their larger wire bound).
-    max_frame: u64,
-    max_message: u64,
-    max_fragments: u32,
-    streaming: bool,
     frame: Option<InFrame>,
     /// The fragmented, streamed or compressed message in progress (boxed:
     /// most messages are one frame, handled in place, and an idle
@@ -44,7 +38,7 @@ pub(super) struct Reader {
     message: Option<alloc::boxed::Box<InMessage>>,
     utf8: Validator,
     /// Streaming text: the start of a code point held back from the last piece.
-    carry: ([u8; 4], usize),
+    carry: ([u8; 4], u8),
     /// A second piece produced by the same chunk (streaming text only).
     queued: Option<alloc::boxed::Box<Queued>>,
     /// When the first frame of the data message in progress began.
@@ -79,10 +73,6 @@ impl Reader {
     pub(super) fn new(role: Role, config: &Config) -> Self {
         Self {
             rules: DecodeRules::new(role, config.max_frame_len),
-            max_frame: config.max_frame_len,
-            max_message: config.max_message_len,
-            max_fragments: config.max_fragments,
-            streaming: config.streaming,
             frame: None,
             message: None,
             utf8: Validator::new(),
@@ -110,9 +100,9 @@ impl Reader {
     /// Accepts the RSV bits of a negotiated extension on the first frame
     /// of a message, with room for transformed frames to be larger on the
     /// wire than the frame limit.
-    pub(super) fn allow_rsv(&mut self, rsv: u8) {
+    pub(super) fn allow_rsv(&mut self, rsv: u8, config: &Config) {
         self.rules.allowed_rsv = rsv;
-        self.rules.max_frame_len = wire_bound(self.max_frame);
+        self.rules.max_frame_len = wire_bound(config.max_frame_len);
     }
 
     /// Takes the next item out of `input`, `None` when more bytes are needed.
@@ -122,6 +112,7 @@ impl Reader {
         &mut self,
         input: &mut BytesMut,
         now: Instant,
+        config: &Config,
         mut extension: Option<&mut (dyn Extension + 'static)>,
     ) -> Result<Option<Queued>, ProtocolError> {
         if let Some(item) = self.queued.take() {
@@ -133,7 +124,7 @@ impl Reader {
                     Status::Complete(found) => found,
                     Status::Partial { .. } => return Ok(None),
                 };
-                let in_place = self.start_frame(&header)?;
+                let in_place = self.start_frame(&header, config)?;
                 input.advance(header_len);
                 if matches!(header.opcode, OpCode::Text | OpCode::Binary) {
                     self.message_since = Some(now);
@@ -207,7 +198,7 @@ impl Reader {
             if last {
                 self.message_since = None;
             }
-            if let Some(item) = self.append(chunk, last, extension.as_deref_mut())? {
+            if let Some(item) = self.append(chunk, last, config, extension.as_deref_mut())? {
                 return Ok(Some(item));
             }
             if !frame_done {
@@ -218,7 +209,11 @@ impl Reader {
 
     /// Checks a new frame against the message in progress and the limits;
     /// returns whether its payload is processed in place.
-    fn start_frame(&mut self, header: &FrameHeader) -> Result<bool, ProtocolError> {
+    fn start_frame(
+        &mut self,
+        header: &FrameHeader,
+        config: &Config,
+    ) -> Result<bool, ProtocolError> {
         let len = header.payload_len;
         let kind = match header.opcode {
             // Extension bits belong on the first frame of a message only.
@@ -231,12 +226,12 @@ impl Reader {
                     .as_ref()
                     .ok_or(ProtocolError::UnexpectedContinuation)?
                     .transformed;
-                let (max_frame, max) = limits(transformed, self);
+                let (max_frame, max) = limits(transformed, config);
                 check_frame(len, max_frame)?;
                 let message = self.message.as_mut().expect("checked above");
-                if message.fragments >= self.max_fragments {
+                if message.fragments >= config.max_fragments {
                     return Err(ProtocolError::TooManyFragments {
-                        max: self.max_fragments,
+                        max: config.max_fragments,
                     });
                 }
                 let total = message.len.saturating_add(len);
@@ -254,13 +249,13 @@ impl Reader {
             return Err(ProtocolError::ExpectedContinuation);
         }
         let transformed = header.rsv != 0;
-        let (max_frame, max) = limits(transformed, self);
+        let (max_frame, max) = limits(transformed, config);
         check_frame(len, max_frame)?;
         if len > max {
             return Err(ProtocolError::MessageTooLarge { len, max });
         }
         self.utf8 = Validator::new();
-        if header.fin && !self.streaming && !transformed {
+        if header.fin && !config.streaming && !transformed {
             return Ok(true);
         }
         self.message = Some(alloc::boxed::Box::new(InMessage {
@@ -302,6 +297,7 @@ impl Reader {
         &mut self,
         chunk: BytesMut,
         last: bool,
+        config: &Config,
         extension: Option<&mut (dyn Extension + 'static)>,
     ) -> Result<Option<Queued>, ProtocolError> {
         let message = self
@@ -312,9 +308,9 @@ impl Reader {
         let text = message.kind == MessageKind::Text;
         if message.transformed {
             let extension = extension.expect("RSV bits are only allowed with an extension");
-            if self.streaming {
+            if config.streaming {
                 let mut restored = Vec::new();
-                extension.decode(&chunk, last, self.max_message, &mut restored)?;
+                extension.decode(&chunk, last, config.max_message_len, &mut restored)?;
                 // The inflater sizes its output room generously; a piece
                 // waiting for the application holds only its own bytes.
                 restored.shrink_to_fit();
@@ -324,7 +320,7 @@ impl Reader {
                 return Ok(self.stream(Bytes::from(restored), last));
             }
             let from = message.buf.len();
-            extension.decode(&chunk, last, self.max_message, &mut message.buf)?;
+            extension.decode(&chunk, last, config.max_message_len, &mut message.buf)?;
             if text {
                 feed(&mut self.utf8, &message.buf[from..], last)?;
             }
@@ -332,10 +328,10 @@ impl Reader {
             if text {
                 feed(&mut self.utf8, &chunk, last)?;
             }
-            if self.streaming {
+            if config.streaming {
                 return Ok(self.stream(chunk.freeze(), last));
             }
-            reserve_capped(&mut message.buf, chunk.len(), self.max_message);
+            reserve_capped(&mut message.buf, chunk.len(), config.max_message_len);
             message.buf.extend_from_slice(&chunk);
         }
         if !last {
@@ -365,13 +361,14 @@ impl Reader {
         // (at most 4 bytes copied), so the chunk itself is never copied.
         let mut head = None;
         if kind == MessageKind::Text {
-            let (mut carry, carried) = self.carry;
+            let (mut carry, carried) = (self.carry.0, usize::from(self.carry.1));
             let mut completed = true;
             if carried > 0 {
                 let need = utf8_width(carry[0]) - carried;
                 if chunk.len() < need {
                     carry[carried..carried + chunk.len()].copy_from_slice(&chunk);
-                    self.carry = (carry, carried + chunk.len());
+                    // At most 3 bytes of a code point are ever held.
+                    self.carry = (carry, (carried + chunk.len()) as u8);
                     chunk = Bytes::new();
                     completed = false;
                 } else {
@@ -388,7 +385,7 @@ impl Reader {
                 let held = chunk.split_off(chunk.len() - keep);
                 let mut carry = [0; 4];
                 carry[..keep].copy_from_slice(&held);
-                self.carry = (carry, keep);
+                self.carry = (carry, keep as u8);
             }
         }
         let tail = (!chunk.is_empty() || (last && head.is_none())).then_some(chunk);
@@ -429,11 +426,12 @@ fn utf8_width(lead: u8) -> usize {
 
 /// The frame and message limits on wire bytes: transformed payloads may be
 /// somewhat larger than what they restore to (which is limited exactly).
-fn limits(transformed: bool, reader: &Reader) -> (u64, u64) {
+fn limits(transformed: bool, config: &Config) -> (u64, u64) {
+    let (frame, message) = (config.max_frame_len, config.max_message_len);
     if transformed {
-        (wire_bound(reader.max_frame), wire_bound(reader.max_message))
+        (wire_bound(frame), wire_bound(message))
     } else {
-        (reader.max_frame, reader.max_message)
+        (frame, message)
     }
 }
 
