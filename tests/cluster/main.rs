@@ -8,28 +8,10 @@
 //! and runs this (it is `#[ignore]`d otherwise: it needs both).
 
 use sockweave::Message;
+use sockweave_tests::process::{Running, free_port};
 use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// A child process, stopped (by its own PID) when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 fn redis() -> (Running, u16) {
     let port = free_port();
@@ -41,14 +23,7 @@ fn redis() -> (Running, u16) {
         .spawn()
         .expect("redis-server: bash tests/cluster/run.sh installs it");
     let mut redis = Running(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Ok(Some(status)) = redis.0.try_wait() {
-            panic!("redis-server exited: {status}");
-        }
-        assert!(Instant::now() < deadline, "redis-server never listened");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    redis.wait_for(port);
     (redis, port)
 }
 

@@ -13,6 +13,7 @@ use sockweave::{Config, Message};
 use sockweave_net::tls::{client_config_with_ca_pem, server_config};
 use sockweave_net::{Error, Proxy, ProxyError, TlsConnector};
 use sockweave_tests::certs::TestCerts;
+use sockweave_tests::process::{Running, free_port};
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -21,40 +22,10 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// A proxy process, stopped (by its own PID) when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sockweave-proxy-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
-}
-
-/// Waits until the proxy accepts connections.
-fn wait_for(port: u16, proxy: &mut Running) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Ok(Some(status)) = proxy.0.try_wait() {
-            panic!("the proxy exited: {status}");
-        }
-        assert!(Instant::now() < deadline, "the proxy never listened");
-        thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// tinyproxy on a free port; `extra` lines are added to its config.
@@ -80,7 +51,7 @@ fn tinyproxy(extra: &str) -> (Running, u16) {
         .spawn()
         .expect("tinyproxy (bash tests/proxy/run.sh installs it)");
     let mut running = Running(child);
-    wait_for(port, &mut running);
+    running.wait_for(port);
     (running, port)
 }
 
@@ -107,7 +78,7 @@ fn danted(rules: &str) -> (Running, u16) {
         .spawn()
         .expect("danted (bash tests/proxy/run.sh installs it)");
     let mut running = Running(child);
-    wait_for(port, &mut running);
+    running.wait_for(port);
     (running, port)
 }
 

@@ -4,6 +4,7 @@
 //! a core against a real peer on a loopback socket.
 
 pub mod certs;
+pub mod process;
 
 use bytes::BytesMut;
 use sockweave::{ClientRequest, Config, Connection, Event, Instant, ReadyState, ServerPolicy};

@@ -160,20 +160,7 @@ fn exit_codes_say_what_went_wrong() {
 
 #[test]
 fn redirects_show_their_location() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("ws://{}/old", listener.local_addr().unwrap());
-    let server = std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().unwrap();
-        let mut head = Vec::new();
-        let mut byte = [0u8];
-        while !head.ends_with(b"\r\n\r\n") {
-            std::io::Read::read_exact(&mut stream, &mut byte).unwrap();
-            head.push(byte[0]);
-        }
-        stream
-            .write_all(b"HTTP/1.1 301 Moved Permanently\r\nLocation: ws://127.0.0.1/new\r\n\r\n")
-            .unwrap();
-    });
+    let (url, server) = redirecting(1, 301, "ws://127.0.0.1/new".into());
     let (code, _, stderr) = connect(&[&url], "");
     server.join().unwrap();
     assert_eq!(code, 4, "{stderr}");
@@ -186,7 +173,11 @@ fn redirects_show_their_location() {
 
 /// A plain HTTP server answering each of `count` requests with `status`
 /// and `Location: location`.
-fn redirecting(count: usize, location: String) -> (String, std::thread::JoinHandle<()>) {
+fn redirecting(
+    count: usize,
+    status: u16,
+    location: String,
+) -> (String, std::thread::JoinHandle<()>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("ws://{}/old", listener.local_addr().unwrap());
     let server = std::thread::spawn(move || {
@@ -198,7 +189,7 @@ fn redirecting(count: usize, location: String) -> (String, std::thread::JoinHand
                 std::io::Read::read_exact(&mut stream, &mut byte).unwrap();
                 head.push(byte[0]);
             }
-            let answer = format!("HTTP/1.1 307 Temporary Redirect\r\nLocation: {location}\r\n\r\n");
+            let answer = format!("HTTP/1.1 {status} Moved\r\nLocation: {location}\r\n\r\n");
             stream.write_all(answer.as_bytes()).unwrap();
         }
     });
@@ -208,7 +199,7 @@ fn redirecting(count: usize, location: String) -> (String, std::thread::JoinHand
 #[test]
 fn follow_redirects_with_dash_l() {
     let (mut server, target) = serve(&[]);
-    let (url, redirector) = redirecting(1, target.clone());
+    let (url, redirector) = redirecting(1, 307, target.clone());
     let (code, stdout, stderr) = connect(&["-L", &url], "moved\n");
     redirector.join().unwrap();
     server.kill().unwrap();
@@ -218,7 +209,7 @@ fn follow_redirects_with_dash_l() {
         "{stderr}"
     );
     // A loop stops at --max-redirects, as a failed handshake.
-    let (url, redirector) = redirecting(3, "/old".into());
+    let (url, redirector) = redirecting(3, 302, "/old".into());
     let (code, _, stderr) = connect(&["-L", "--max-redirects", "2", &url], "");
     redirector.join().unwrap();
     assert_eq!(code, 4, "{stderr}");
