@@ -15,12 +15,11 @@ use sockweave_net::{Error, Proxy, ProxyError, TlsConnector};
 use sockweave_tests::certs::TestCerts;
 use sockweave_tests::process::{Running, free_port};
 use std::io::Write;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sockweave-proxy-{}", std::process::id()));
