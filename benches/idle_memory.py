@@ -7,7 +7,7 @@ the server's resident memory (VmRSS) by N. Kernel socket buffers are not in
 a process's RSS and are not counted, for any server.
 
 usage: benches/idle_memory.py [N] [--check]
-  --check  fail unless mio <= 640 B and tokio <= 1,920 B per connection
+  --check  fail unless mio <= 576 B and tokio <= 1,600 B per connection
 """
 import os
 import socket
@@ -24,7 +24,7 @@ SERVERS = [
     ("sockweave-tokio", [os.path.join(BIN, "examples", "tokio_echo_server")]),
     ("tokio-tungstenite", [os.path.join(BIN, "tokio_tungstenite_echo")]),
 ]
-TARGETS = {"sockweave-mio": 640, "sockweave-tokio": 1920}
+TARGETS = {"sockweave-mio": 576, "sockweave-tokio": 1600}
 
 
 def rss_bytes(pid):

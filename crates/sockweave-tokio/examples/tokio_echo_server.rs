@@ -25,9 +25,12 @@ async fn main() -> std::io::Result<()> {
     loop {
         let (stream, _) = listener.accept().await?;
         stream.set_nodelay(true)?;
-        let config = config.clone();
+        // The handshake is set up here and the task holds only its future
+        // (two pointers): a task is as large as what it holds, for its
+        // whole life.
+        let accepting = accept_with(stream, ServerPolicy::default(), config.clone());
         tokio::spawn(async move {
-            let mut ws = match accept_with(stream, ServerPolicy::default(), config).await {
+            let mut ws = match accepting.await {
                 Ok(ws) => ws,
                 Err(e) => return eprintln!("handshake: {e}"),
             };

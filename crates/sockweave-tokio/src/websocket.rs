@@ -256,8 +256,16 @@ fn handshake<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let opening = conn.map(|conn| Box::pin(WebSocket::new(stream, conn, start).opened(decide)));
-    async move { opening?.await }
+    // The error boxed too: the future holds two pointers, not an `Error`.
+    let opening = conn
+        .map(|conn| Box::pin(WebSocket::new(stream, conn, start).opened(decide)))
+        .map_err(Box::new);
+    async move {
+        match opening {
+            Ok(opening) => opening.await,
+            Err(e) => Err(*e),
+        }
+    }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {

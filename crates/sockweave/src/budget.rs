@@ -9,7 +9,7 @@
 //! its read buffer hold never grows past [`Budget::total`].
 
 use crate::config::Config;
-use crate::connection::{EVENT_SLOT, MAX_UNWRITTEN_PONGS, PONGS_SLOT, SHRINK_ABOVE};
+use crate::connection::{EVENT_SLOT, EVENTS_BOX, MAX_UNWRITTEN_PONGS, PONGS_SLOT, SHRINK_ABOVE};
 use crate::frame::{MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
 use crate::handshake::{Header, MAX_OFFERS, Request};
 use alloc::string::String;
@@ -109,7 +109,7 @@ impl Config {
         // A message buffer holds at most one byte past the limit (the
         // inflater's way to tell "exactly the limit" from "over it").
         let messages = 2 * (self.max_message_len as u128 + 1);
-        let events = 2 * (n(self.max_pending_events) + 4) * n(EVENT_SLOT);
+        let events = 2 * (n(self.max_pending_events) + 4) * n(EVENT_SLOT) + n(EVENTS_BOX);
         let frame = n(MAX_CONTROL_PAYLOAD + MAX_HEADER_LEN);
         let replies = (n(MAX_UNWRITTEN_PONGS) + 2) * frame;
         let control = 2 * (head + ANSWER_FIXED + replies)

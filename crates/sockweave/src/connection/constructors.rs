@@ -190,7 +190,7 @@ impl Connection {
             config,
             phase,
             out: Outbound::default(),
-            entropy,
+            entropy: entropy.map(Box::new),
             events: Events::default(),
             negotiated: None,
             stalled: false,

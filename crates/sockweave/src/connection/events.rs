@@ -4,6 +4,7 @@
 
 use super::Queued;
 use crate::event::Event;
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 
 #[derive(Debug, Default)]
@@ -11,10 +12,12 @@ pub(super) struct Events {
     /// The oldest event, kept inline: most reads decode one event, and
     /// an idle connection then holds no queue allocation at all.
     first: Option<Queued>,
-    /// The events after it; its memory is given back whenever it drains,
-    /// so a burst does not cost an idle connection for the rest of its
-    /// life.
-    rest: VecDeque<Queued>,
+    /// The events after it, boxed (an idle connection carries a pointer);
+    /// its memory is given back whenever the queue drains, so a burst
+    /// does not cost an idle connection for the rest of its life.
+    // The box is the point: 8 bytes inline instead of a deque's 32.
+    #[allow(clippy::box_collection)]
+    rest: Option<Box<VecDeque<Queued>>>,
     /// Message bytes the queued events carry.
     data: u64,
 }
@@ -25,22 +28,22 @@ impl Events {
         if self.first.is_none() {
             self.first = Some(queued);
         } else {
-            self.rest.push_back(queued);
+            self.rest.get_or_insert_with(Box::default).push_back(queued);
         }
     }
 
     pub(super) fn pop(&mut self) -> Option<Queued> {
         let queued = self.first.take()?;
         self.data -= data_len(&queued);
-        self.first = self.rest.pop_front();
-        if self.first.is_none() && self.rest.capacity() > 0 {
-            self.rest = VecDeque::new();
+        self.first = self.rest.as_mut().and_then(|rest| rest.pop_front());
+        if self.first.is_none() {
+            self.rest = None;
         }
         Some(queued)
     }
 
     pub(super) fn len(&self) -> usize {
-        usize::from(self.first.is_some()) + self.rest.len()
+        usize::from(self.first.is_some()) + self.rest.as_ref().map_or(0, |rest| rest.len())
     }
 
     /// Whether `receive` must stop taking frames: `max_events` wait, or
@@ -88,10 +91,10 @@ mod tests {
         }
         assert!(events.pop().is_none());
         assert_eq!(events.data, 0);
-        assert_eq!(events.rest.capacity(), 0, "the burst's memory is back");
+        assert!(events.rest.is_none(), "the burst's memory is back");
         // One event at a time never allocates.
         events.push(Queued::Eof);
         assert!(events.pop().is_some());
-        assert_eq!(events.rest.capacity(), 0);
+        assert!(events.rest.is_none());
     }
 }

@@ -175,6 +175,10 @@ fn shrink(input: &mut BytesMut, capacity: usize) {
 /// ping flood cannot grow memory.
 pub(crate) const MAX_UNWRITTEN_PONGS: usize = 16;
 
+/// What the box holding the events after the first costs, for the
+/// pinned budget.
+pub(crate) const EVENTS_BOX: usize = size_of::<VecDeque<Queued>>();
+
 /// What the box of owed pongs costs, for the pinned budget.
 pub(crate) const PONGS_SLOT: usize = size_of::<Pongs>();
 
@@ -190,7 +194,9 @@ pub struct Connection {
     phase: Phase,
     reader: Reader,
     out: Outbound,
-    entropy: Option<Box<dyn Entropy>>,
+    /// Boxed twice, as `extension`: a thin pointer (8 bytes, not 16) in
+    /// every connection, for a call per frame (client) or per message.
+    entropy: Option<Box<Box<dyn Entropy>>>,
     events: Events,
     /// What the handshake negotiated; `None` while nothing was (the
     /// common case: no subprotocol, no extension).
@@ -199,7 +205,7 @@ pub struct Connection {
     stalled: bool,
     error: Option<Box<Error>>,
     /// The negotiated extension, if any.
-    extension: Option<Box<dyn Extension>>,
+    extension: Option<Box<Box<dyn Extension>>>,
     /// MessageKind of the message being sent in pieces, if any, and whether the
     /// extension transforms it.
     sending: Option<(MessageKind, bool)>,
@@ -292,10 +298,12 @@ impl Connection {
                 self.stalled = true;
                 break;
             }
-            match self
-                .reader
-                .next(input, now, &self.config, self.extension.as_deref_mut())
-            {
+            match self.reader.next(
+                input,
+                now,
+                &self.config,
+                self.extension.as_deref_mut().map(|e| &mut **e),
+            ) {
                 Ok(Some(queued)) => {
                     // Nothing after a close frame is read (§5.5.1).
                     if matches!(queued, Queued::PeerClose(..)) {
@@ -663,7 +671,7 @@ impl Connection {
 
     fn set_extension(&mut self, extension: Box<dyn Extension>) {
         self.reader.allow_rsv(extension.rsv(), &self.config);
-        self.extension = Some(extension);
+        self.extension = Some(Box::new(extension));
     }
 
     /// Writes a refusal already checked ([`Reject::check`]).
