@@ -7,6 +7,13 @@ use crate::event::Event;
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 
+/// What one waiting event costs in the queue, for the pinned budget.
+pub(crate) const EVENT_SLOT: usize = size_of::<Queued>();
+
+/// What the box holding the events after the first costs, for the
+/// pinned budget.
+pub(crate) const EVENTS_BOX: usize = size_of::<VecDeque<Queued>>();
+
 #[derive(Debug, Default)]
 pub(super) struct Events {
     /// The oldest event, kept inline: most reads decode one event, and

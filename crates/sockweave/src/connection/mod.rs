@@ -53,6 +53,7 @@ mod constructors;
 mod events;
 mod negotiate;
 mod outbound;
+mod pongs;
 mod reader;
 mod send;
 mod timers;
@@ -71,12 +72,14 @@ use crate::message::MessageKind;
 use crate::time::Instant;
 use crate::{Entropy, Role};
 use alloc::boxed::Box;
-use alloc::collections::VecDeque;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use events::Events;
+pub(crate) use events::{EVENT_SLOT, EVENTS_BOX};
 use outbound::Outbound;
+use pongs::Pongs;
+pub(crate) use pongs::{MAX_UNWRITTEN_PONGS, PONGS_SLOT};
 use reader::Reader;
 use timers::{Due, Timers};
 
@@ -133,15 +136,6 @@ impl Closing {
     }
 }
 
-/// The pongs a connection owes.
-#[derive(Debug, Default)]
-struct Pongs {
-    /// Wire offsets of the ends of pongs queued and not yet written.
-    unwritten: VecDeque<u64>,
-    /// The latest ping received while `MAX_UNWRITTEN_PONGS` pongs waited.
-    pending: Option<Bytes>,
-}
-
 /// What [`Connection::poll_event`] hands out next: an event, or a
 /// reaction that takes effect when the application reaches it.
 #[derive(Debug)]
@@ -169,21 +163,6 @@ fn shrink(input: &mut BytesMut, capacity: usize) {
         *input = BytesMut::from(&input[..]);
     }
 }
-
-/// Pongs that may wait unwritten at once, each answering its own ping; past
-/// that, later pings collapse into one reply to the latest (§5.5.3), so a
-/// ping flood cannot grow memory.
-pub(crate) const MAX_UNWRITTEN_PONGS: usize = 16;
-
-/// What the box holding the events after the first costs, for the
-/// pinned budget.
-pub(crate) const EVENTS_BOX: usize = size_of::<VecDeque<Queued>>();
-
-/// What the box of owed pongs costs, for the pinned budget.
-pub(crate) const PONGS_SLOT: usize = size_of::<Pongs>();
-
-/// What one waiting event costs in the queue, for the pinned budget.
-pub(crate) const EVENT_SLOT: usize = size_of::<Queued>();
 
 /// A WebSocket connection without I/O. See the [crate docs](crate) for the
 /// drive loop.
@@ -545,11 +524,8 @@ impl Connection {
         self.out.advance(n);
         let written = self.out.written();
         if let Some(pongs) = &mut self.pongs {
-            while pongs.unwritten.front().is_some_and(|&end| end <= written) {
-                pongs.unwritten.pop_front();
-            }
-            let pending = pongs.pending.take();
-            if pongs.unwritten.is_empty() {
+            let pending = pongs.written(written);
+            if pongs.is_done() {
                 self.pongs = None;
             }
             if let Some(payload) = pending {
@@ -716,7 +692,7 @@ impl Connection {
         self.out
             .push_frame(OpCode::Close, (true, 0), payload.into(), mask, None);
         if let Some(pongs) = &mut self.pongs {
-            pongs.pending = None;
+            pongs.forget_pending();
         }
         self.phase = Phase::Closing(Box::new(Closing {
             sent: self.out.end(),
@@ -751,7 +727,7 @@ impl Connection {
         };
         self.timers.end_phase();
         if let Some(pongs) = &mut self.pongs {
-            pongs.pending = None;
+            pongs.forget_pending();
         }
         let (code, reason) = received.unwrap_or((CloseCode::ABNORMAL, String::new()));
         self.push(Event::Closed(CloseEvent {
@@ -777,19 +753,14 @@ impl Connection {
         if !matches!(self.phase, Phase::Open) {
             return;
         }
-        let pongs = self.pongs.get_or_insert_with(Box::default);
-        if pongs.unwritten.len() >= MAX_UNWRITTEN_PONGS {
-            pongs.pending = Some(payload);
+        let Some(payload) = self.pongs.get_or_insert_with(Box::default).defer(payload) else {
             return;
-        }
+        };
         let mask = self.mask_key();
         self.out
             .push_frame(OpCode::Pong, (true, 0), payload, mask, None);
         let end = self.out.end();
-        self.pongs
-            .get_or_insert_with(Box::default)
-            .unwritten
-            .push_back(end);
+        self.pongs.get_or_insert_with(Box::default).queued(end);
     }
 }
 
