@@ -388,6 +388,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         None
     }
 
+    /// The next event of any kind already received and decoded, without
+    /// any I/O: [`WebSocket::try_recv`] for callers that also want the
+    /// pings, pongs and the close on the way.
+    pub fn try_next_event(&mut self) -> Option<Event> {
+        let event = self.queued_event()?;
+        match &event {
+            Event::Closed(close) => self.closed = Some(Box::new(close.clone())),
+            Event::Error(error) => self.error = Some(Box::new(error.clone())),
+            _ => {}
+        }
+        Some(event)
+    }
+
     /// The next event already decoded, taking more frames from the input
     /// when the core stopped at its event budget.
     fn queued_event(&mut self) -> Option<Event> {

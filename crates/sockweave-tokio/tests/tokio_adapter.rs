@@ -162,6 +162,45 @@ async fn one_byte_pipe_both_ways() {
     assert!(server.await.unwrap());
 }
 
+/// `try_next_event` hands out every kind of event already decoded, in
+/// order, without I/O: a ping among messages is not skipped (as
+/// `try_recv` skips it). The close is reported once our reply is written,
+/// which takes I/O: by `next_event`.
+#[tokio::test]
+async fn try_next_event_takes_what_arrived_in_order() {
+    use sockweave_tokio::sockweave::Event;
+    let (a, b) = tokio::io::duplex(64 << 10);
+    let (sent, wait) = tokio::sync::oneshot::channel();
+    let peer = tokio::spawn(async move {
+        let request = ClientRequest::new("ws://pipe/").unwrap();
+        let mut ws = client(a, &request, Config::default()).await.unwrap();
+        ws.feed("one").await.unwrap();
+        ws.ping(b"between").await.unwrap();
+        ws.send("two").await.unwrap();
+        ws.close(CloseCode::NORMAL, "done").await.unwrap();
+        sent.send(()).unwrap();
+        while ws.recv().await.unwrap().is_some() {}
+    });
+    let mut ws = accept(b).await.unwrap();
+    wait.await.unwrap();
+    let first = ws.next_event().await.unwrap();
+    assert_eq!(first, Some(Event::Message(Message::from("one"))));
+    let mut rest = Vec::new();
+    while let Some(event) = ws.try_next_event() {
+        rest.push(event);
+    }
+    assert!(
+        matches!(&rest[..], [Event::Ping(p), Event::Message(m)]
+            if p[..] == b"between"[..] && *m == Message::from("two")),
+        "{rest:?}"
+    );
+    let closed = ws.next_event().await.unwrap();
+    assert!(matches!(closed, Some(Event::Closed(c)) if c.reason == "done"));
+    assert_eq!(ws.close_event().unwrap().reason, "done");
+    assert_eq!(ws.next_event().await.unwrap(), None);
+    peer.await.unwrap();
+}
+
 #[tokio::test]
 async fn recv_is_cancel_safe() {
     let (a, b) = tokio::io::duplex(64);

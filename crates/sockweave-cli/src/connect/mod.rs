@@ -382,11 +382,12 @@ impl<'a> Session<'a> {
                     }
                 },
                 event = ws.next_event() => {
-                    let go_on = self.event(ws, event).await;
-                    // What already arrived is written out in one go.
+                    let mut go_on = self.event(ws, event).await;
+                    // What already arrived (messages, and the pings and
+                    // pongs among them) is written out in one go.
                     while go_on && !self.printed_one {
-                        let Some(message) = ws.try_recv() else { break };
-                        self.message(ws, message).await;
+                        let Some(event) = ws.try_next_event() else { break };
+                        go_on = self.event(ws, Ok(Some(event))).await;
                     }
                     self.write_out(&mut stdout).await;
                     if !go_on {
