@@ -4,13 +4,17 @@
 Speeds come from each bench's median time per iteration and the bytes (or
 frames) one iteration processes, which the benches define in src/lib.rs:
 about 1 MiB of input per iteration, made of frames_per_batch(size) frames.
+Every reader in benches/frame.rs pays the same socket-read copy and keeps
+its connection and buffers for the whole measurement.
 """
 import json
 import os
 import sys
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "target", "criterion")
-SIZES = {"20B": 20, "1KiB": 1024, "16KiB": 16 << 10, "1MiB": 1 << 20}
+SIZES = {"16B": 16, "1KiB": 1024, "16KiB": 16 << 10, "64KiB": 64 << 10, "1MiB": 1 << 20}
+# Peers that read and unmask, as sockweave's frame layer does.
+UNMASKING_PEERS = ("tungstenite", "fastwebsockets")
 
 
 def frames_per_batch(size):
@@ -38,7 +42,7 @@ def bar(name, value, target, unit, gate=None):
     """Reports `value` against its target; fails the run only below `gate`.
 
     Wall-clock figures move with whatever else the machine runs (the CI box
-    has two shared cores), so only ratios against the peers measured in the
+    has two shared cores), so only ratios against readers measured in the
     same run gate, with a margin below the target; absolute speeds are
     reported and never fail the run.
     """
@@ -51,27 +55,39 @@ def bar(name, value, target, unit, gate=None):
         failures.append(name)
 
 
-# 20-byte masked frames: frames/s against tungstenite's faster read path.
-# Measured 5.8x even on a loaded machine: the target itself gates.
-ours, _ = decode_speed("decode_binary", "sockweave_frame", "20B")
-peer = max(decode_speed("decode_binary", f, "20B")[0] for f in ("tungstenite", "tungstenite_frame"))
-bar("20 B masked binary frames/s vs tungstenite", ours / peer, 2.0, "x", gate=2.0)
+# 16-byte masked frames: frames/s against the fastest peer row, including
+# tungstenite's frame layer, which does not even unmask.
+ours, _ = decode_speed("decode_binary", "sockweave_frame", "16B")
+peer = max(decode_speed("decode_binary", f, "16B")[0] for f in UNMASKING_PEERS + ("tungstenite_frame",))
+bar("16 B masked binary frames/s vs the fastest peer", ours / peer, 2.5, "x", gate=2.5)
 
-# 16 KiB and larger masked binary frames: GB/s against the faster peer that
-# does the same work (reads and unmasks). From 16 KiB up every reader nears
-# the machine's copy-and-unmask limit (docs/benchmarks.md), so the 2x target
-# is reported and the gate is not being slower than a peer in the same run.
-for label in ("16KiB", "1MiB"):
+# 1 KiB: payload bytes/s against the faster peer doing the same work.
+# Close to the copy-and-unmask limit already (see docs/benchmarks.md), so
+# the gate leaves room for a noisy machine.
+_, ours = decode_speed("decode_binary", "sockweave_frame", "1KiB")
+peer = max(decode_speed("decode_binary", f, "1KiB")[1] for f in UNMASKING_PEERS)
+bar("1 KiB masked binary GB/s vs the faster peer", ours / peer, 2.5, "x", gate=1.5)
+
+# 16 KiB and up: every reader is bound by the socket-read copy plus one
+# unmasking pass, so the bar is that limit, measured in the same run
+# (copy_unmask), and not falling behind a peer (all of them near that
+# limit too: a tie moves either way by a few per cent).
+for label in ("16KiB", "64KiB", "1MiB"):
     _, ours = decode_speed("decode_binary", "sockweave_frame", label)
-    peer = max(decode_speed("decode_binary", f, label)[1] for f in ("tungstenite", "fastwebsockets"))
-    bar(f"{label} masked binary GB/s vs faster peer", ours / peer, 2.0, "x", gate=1.0)
+    _, limit = decode_speed("decode_binary", "copy_unmask", label)
+    bar(f"{label} masked binary GB/s, share of copy + unmask", ours / limit, 0.95, "x", gate=0.8)
+    peer = max(decode_speed("decode_binary", f, label)[1] for f in UNMASKING_PEERS)
+    bar(f"{label} masked binary GB/s vs the faster peer", ours / peer, 1.0, "x", gate=0.85)
 
 # Text frames with UTF-8 validation, 16 KiB: an absolute speed, reported.
 _, ours = decode_speed("decode_text", "sockweave_frame", "16KiB")
 bar("16 KiB masked text frames incl. UTF-8", ours / 1e9, 10.0, " GB/s")
 
-# Masking a 16 KiB buffer in cache: an absolute speed, reported.
-seconds = median_ns("mask", "sockweave", "16KiB") / 1e9
-bar("masking 16 KiB in cache", (16 << 10) / seconds / 1e9, 40.0, " GB/s")
+# Masking a 16 KiB buffer in cache, 14 bytes past a 64-byte boundary as a
+# payload sits in a read buffer: as fast as an aligned one.
+aligned = median_ns("mask", "sockweave", "16KiB")
+offset = median_ns("mask", "sockweave_offset14", "16KiB")
+bar("masking 16 KiB in cache", (16 << 10) / aligned, 40.0, " GB/s")
+bar("masking 16 KiB at a 14-byte offset vs aligned", aligned / offset, 0.95, "x", gate=0.8)
 
 sys.exit(1 if failures else 0)

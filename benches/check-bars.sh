@@ -8,6 +8,6 @@ log=target/check-bars.log
 mkdir -p target
 run() { cargo bench -q -p sockweave-benches "$@" >"$log" 2>&1 || { cat "$log"; exit 1; }; }
 run --bench frame -- "${opts[@]}" \
-    '^decode_binary/(sockweave_frame|tungstenite|tungstenite_frame|fastwebsockets)/(20B|16KiB|1MiB)$|^decode_text/(sockweave_frame|tungstenite|fastwebsockets)/16KiB$'
-run --bench mask -- "${opts[@]}" '^mask/sockweave/16KiB$' 
+    '^decode_binary/(sockweave_frame|tungstenite|tungstenite_frame|fastwebsockets|copy_unmask)/(16B|1KiB|16KiB|64KiB|1MiB)$|^decode_text/sockweave_frame/16KiB$'
+run --bench mask -- "${opts[@]}" '^mask/(sockweave|sockweave_offset14)/16KiB$'
 python3 benches/bars.py

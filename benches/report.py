@@ -5,7 +5,7 @@ import json
 import os
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "target", "criterion")
-SIZES = {"20B": 20, "1KiB": 1024, "16KiB": 16 << 10, "1MiB": 1 << 20}
+SIZES = {"16B": 16, "1KiB": 1024, "16KiB": 16 << 10, "64KiB": 64 << 10, "1MiB": 1 << 20}
 LABELS = list(SIZES)
 
 
@@ -22,7 +22,7 @@ def median_ns(*parts):
 
 
 def decode_table(group):
-    functions = ["sockweave_frame", "sockweave_connection", "tungstenite_frame", "tungstenite", "fastwebsockets", "memcpy"]
+    functions = ["sockweave_frame", "sockweave_connection", "tungstenite_frame", "tungstenite", "fastwebsockets", "copy_unmask", "memcpy"]
     print(f"\n### {group}: GB/s of payload (million frames/s)\n")
     print("| reader | " + " | ".join(LABELS) + " |")
     print("|---|" + "---|" * len(LABELS))
@@ -37,7 +37,7 @@ def decode_table(group):
             frames = frames_per_batch(size)
             gbs = frames * size / ns
             mfs = frames / ns * 1e3
-            cells.append(f"{gbs:.2f} ({mfs:.1f})" if function != "memcpy" else f"{gbs:.2f}")
+            cells.append(f"{gbs:.2f} ({mfs:.1f})" if function not in ("copy_unmask", "memcpy") else f"{gbs:.2f}")
         print(f"| {function} | " + " | ".join(cells) + " |")
 
 
@@ -55,5 +55,5 @@ def simple_table(group, functions, params, bytes_of):
 
 decode_table("decode_binary")
 decode_table("decode_text")
-simple_table("mask", ["sockweave", "naive", "memcpy"], LABELS, lambda p: SIZES[p])
+simple_table("mask", ["sockweave", "sockweave_offset14", "naive", "memcpy"], LABELS, lambda p: SIZES[p])
 utf8_bytes = {"ascii_16KiB": 16 << 10, "mixed_16KiB": None}

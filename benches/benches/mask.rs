@@ -7,12 +7,7 @@ use std::hint::black_box;
 
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("mask");
-    for (size, label) in [
-        (20, "20B"),
-        (1024, "1KiB"),
-        (16 << 10, "16KiB"),
-        (1 << 20, "1MiB"),
-    ] {
+    for (size, label) in sockweave_benches::SIZES {
         group.throughput(Throughput::Bytes(size as u64));
         let mut buf = vec![0xa5u8; size];
         group.bench_function(BenchmarkId::new("sockweave", label), |b| {

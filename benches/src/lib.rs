@@ -7,10 +7,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 /// Frame payload sizes the issue names.
-pub const SIZES: [(usize, &str); 4] = [
-    (20, "20B"),
+pub const SIZES: [(usize, &str); 5] = [
+    (16, "16B"),
     (1024, "1KiB"),
     (16 << 10, "16KiB"),
+    (64 << 10, "64KiB"),
     (1 << 20, "1MiB"),
 ];
 
@@ -54,8 +55,10 @@ fn fix_utf8_end(mut payload: Vec<u8>) -> Vec<u8> {
     payload
 }
 
-/// A stream that reads from a buffer and discards writes: what a socket
-/// looks like to tungstenite when the bytes are already there.
+/// A stream that reads `data` over and over and discards writes: what a
+/// long-lived socket looks like to a peer library when the bytes are
+/// already there. Each read copies, as a socket read does, and a reader
+/// keeps its connection and buffers for the whole measurement.
 #[derive(Debug)]
 pub struct MemStream {
     data: Vec<u8>,
@@ -63,18 +66,24 @@ pub struct MemStream {
 }
 
 impl MemStream {
-    /// A stream over `data`.
+    /// A stream repeating `data` (whole frames, so a pass ends on a frame
+    /// boundary).
     pub fn new(data: Vec<u8>) -> Self {
         Self { data, at: 0 }
+    }
+
+    /// Copies the next bytes into `buf`, wrapping at the end of the data.
+    fn next_into(&mut self, buf: &mut [u8]) -> usize {
+        let n = buf.len().min(self.data.len() - self.at);
+        buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+        self.at = (self.at + n) % self.data.len();
+        n
     }
 }
 
 impl io::Read for MemStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = buf.len().min(self.data.len() - self.at);
-        buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
-        self.at += n;
-        Ok(n)
+        Ok(self.next_into(buf))
     }
 }
 
@@ -93,10 +102,12 @@ impl tokio::io::AsyncRead for MemStream {
         _: &mut Context<'_>,
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        // put_slice copies into uninitialised room without zeroing it
+        // first, as a socket read does.
         let this = self.get_mut();
         let n = buf.remaining().min(this.data.len() - this.at);
         buf.put_slice(&this.data[this.at..this.at + n]);
-        this.at += n;
+        this.at = (this.at + n) % this.data.len();
         Poll::Ready(Ok(()))
     }
 }
