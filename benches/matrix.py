@@ -10,8 +10,11 @@ paired within a repetition (ours against the best peer of that same
 repetition) and the tables give medians. Server CPU comes from
 /proc/PID/stat (user + system) over the measured window.
 
-usage: benches/matrix.py [--seconds S] [--reps N] [--quick] [--write]
+usage: benches/matrix.py [--seconds S] [--reps N] [--quick] [--cell C,P,F]
+                         [--servers A,B] [--write]
   --quick  four cells instead of eighteen (a smoke run)
+  --cell   one cell: connections, payload bytes, messages in flight
+  --servers  only these servers (names as in the tables)
   --write  put the tables into docs/benchmarks.md (between the matrix
            markers) with the date, the peers' versions and the command
 Raw results go to target/matrix.json.
@@ -73,9 +76,11 @@ def setup():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True)
 
 
-def start_servers():
+def start_servers(names):
     servers = {}
     for i, name in enumerate(SERVERS):
+        if name not in names:
+            continue
         port = BASE_PORT + i
         address = str(port) if name in NODE else f"127.0.0.1:{port}"
         process = subprocess.Popen(["taskset", "-c", SERVER_CORE] + SERVERS[name] + [address],
@@ -115,11 +120,10 @@ def measure(server, port, cell, seconds):
     return result["rate"], (after - before) / echoed * 1e6, result["p50_us"], result["p99_us"]
 
 
-def run(cells, reps, seconds):
-    servers = start_servers()
+def run(cells, reps, seconds, names):
+    servers = start_servers(names)
     results = {}  # (cell, server) -> [per repetition]
     try:
-        names = list(SERVERS)
         for cell in cells:
             print(f"{cell_name(cell)}", file=sys.stderr)
             for rep in range(reps):
@@ -149,7 +153,8 @@ def paired(results, cell, ours, reps):
     rate_ratios, cpu_ratios, rate_best, cpu_best = [], [], [], []
     for rep in range(reps):
         mine = results[(cell, ours)][rep]
-        peers = [(p, results[(cell, p)][rep]) for p in PEERS if results[(cell, p)][rep]]
+        peers = [(p, results[(cell, p)][rep]) for p in PEERS
+                 if (cell, p) in results and results[(cell, p)][rep]]
         if not mine or not peers:
             continue
         best_rate = max(peers, key=lambda p: p[1][0])
@@ -162,8 +167,7 @@ def paired(results, cell, ours, reps):
     return median(rate_ratios), median(cpu_ratios), mode(rate_best), mode(cpu_best)
 
 
-def tables(results, cells, reps):
-    names = list(SERVERS)
+def tables(results, cells, reps, names):
     out = []
 
     def table(title, render):
@@ -197,6 +201,9 @@ def tables(results, cells, reps):
         row = []
         best = None
         for ours in OURS:
+            if ours not in names:
+                row += ["-", "-"]
+                continue
             rate, cpu, rate_peer, cpu_peer = paired(results, cell, ours, reps)
             best = f"{rate_peer}, {cpu_peer}"
             for label, value in (("rate", rate), ("CPU", cpu)):
@@ -217,8 +224,10 @@ def versions():
         lock = f.read()
 
     def crate(name):
-        found = re.search(rf'name = "{name}"\nversion = "([^"]+)"', lock)
-        return found.group(1) if found else "?"
+        # The newest, when the lock holds several (axum brings an older
+        # tokio-tungstenite than the benches use).
+        found = re.findall(rf'name = "{name}"\nversion = "([^"]+)"', lock)
+        return max(found, key=lambda v: tuple(int(x) for x in re.findall(r"\d+", v))) if found else "?"
 
     def npm(name):
         with open(os.path.join(NODE_DIR, "node_modules", name, "package.json")) as f:
@@ -249,20 +258,27 @@ def main():
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--cell")
+    parser.add_argument("--servers")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     setup()
     cells = QUICK if args.quick else MATRIX
-    results = run(cells, args.reps, args.seconds)
+    if args.cell:
+        cells = [tuple(int(x) for x in args.cell.split(","))]
+    names = args.servers.split(",") if args.servers else list(SERVERS)
+    results = run(cells, args.reps, args.seconds, names)
     with open(os.path.join(ROOT, "target", "matrix.json"), "w") as f:
         json.dump([{"cell": list(c), "server": s, "runs": r} for (c, s), r in results.items()], f)
-    text, below = tables(results, cells, args.reps)
+    text, below = tables(results, cells, args.reps, names)
     command = "python3 benches/matrix.py" + (f" --seconds {args.seconds:g}" if args.seconds != 2.0 else "") \
         + (f" --reps {args.reps}" if args.reps != 3 else "") + (" --quick" if args.quick else "")
     header = (f"\n{datetime.date.today().isoformat()}, `{command}`: {args.reps} repetitions of "
               f"{args.seconds:g} s per cell and server (after 0.5 s of warm-up). {versions()}.\n")
     print(header + text)
     print("Below the best peer:\n" + ("\n".join(f"- {b}" for b in below) or "- none"))
+    if args.write and (args.cell or args.servers):
+        raise SystemExit("--write takes the whole matrix with every server")
     if args.write:
         write_docs(header + text + "\nBelow the best peer in this run:\n\n"
                    + ("\n".join(f"- {b}" for b in below) or "- none") + "\n\n")

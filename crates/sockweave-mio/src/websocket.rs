@@ -8,17 +8,16 @@ use sockweave::{
     SendError, ServerPolicy,
 };
 use sockweave_net::is_disconnect;
-use std::io::{self, ErrorKind, IoSlice, Read, Write};
+use std::io::{self, ErrorKind, Read, Write};
 use std::time::{Duration, Instant};
 
-/// Reads move at most this much at a time.
-const READ_CHUNK: usize = 16 << 10;
-/// The stack buffer for reads on an idle connection.
-const IDLE_READ: usize = 8 << 10;
+/// Reads move at most this much at a time (the size of the thread's
+/// receive buffer).
+const READ_CHUNK: usize = 64 << 10;
 /// Most bytes read per call of `on_ready` by default, so one busy
 /// connection cannot keep the loop from the others;
 /// [`WebSocket::has_more`] brings it back ([`WebSocket::set_read_budget`]).
-pub const DEFAULT_READ_BUDGET: usize = 4 * READ_CHUNK;
+pub const DEFAULT_READ_BUDGET: usize = READ_CHUNK;
 
 /// A WebSocket over a non-blocking stream `S` (a `mio::net::TcpStream`).
 pub struct WebSocket<S> {
@@ -249,10 +248,8 @@ impl<S: Read + Write> WebSocket<S> {
 
     fn write_queued(&mut self) -> io::Result<()> {
         while self.conn.wants_write() {
-            let slices: Vec<IoSlice<'_>> = self.conn.transmit().take(8).map(IoSlice::new).collect();
-            match self.stream.write_vectored(&slices) {
-                Ok(0) => return Err(ErrorKind::WriteZero.into()),
-                Ok(n) => self.conn.advance_transmit(n),
+            match sockweave_net::write_queued(&mut self.conn, &mut self.stream) {
+                Ok(_) => {}
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
@@ -319,28 +316,24 @@ impl<S: Read + Write> WebSocket<S> {
 }
 
 impl<S: Read + Write> WebSocket<S> {
-    /// One read. With nothing buffered it goes to a small stack buffer, so
-    /// an idle connection never holds a heap buffer and a wake-up with
-    /// nothing to read allocates nothing.
+    /// One read, into the thread's receive buffer; only the bytes that
+    /// arrived are copied to the connection. An idle connection holds no
+    /// heap buffer, a wake-up with nothing to read allocates nothing, and
+    /// no read zeroes memory first (`Read` wants initialised memory: the
+    /// thread's buffer was zeroed once, when it was made).
     fn read_once(&mut self) -> io::Result<usize> {
-        if self.input.is_empty() {
-            let mut stack = [0u8; IDLE_READ];
-            let n = self.stream.read(&mut stack)?;
-            self.input
-                .reserve(if n == IDLE_READ { READ_CHUNK } else { n });
-            self.input.extend_from_slice(&stack[..n]);
-            return Ok(n);
-        }
-        let len = self.input.len();
-        if self.input.capacity() - len < READ_CHUNK {
-            self.input.reserve(READ_CHUNK);
-        }
-        let room = (self.input.capacity() - len).min(4 * READ_CHUNK);
-        self.input.resize(len + room, 0);
-        let result = self.stream.read(&mut self.input[len..]);
-        self.input.truncate(len + *result.as_ref().unwrap_or(&0));
-        result
+        SCRATCH.with_borrow_mut(|scratch| {
+            let n = self.stream.read(&mut scratch[..])?;
+            self.input.extend_from_slice(&scratch[..n]);
+            Ok(n)
+        })
     }
+}
+
+std::thread_local! {
+    /// One receive buffer per event-loop thread, shared by its connections.
+    static SCRATCH: std::cell::RefCell<Box<[u8]>> =
+        std::cell::RefCell::new(vec![0; READ_CHUNK].into_boxed_slice());
 }
 
 impl<S: Read + Write + Source> WebSocket<S> {

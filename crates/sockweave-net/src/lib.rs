@@ -1,7 +1,8 @@
 //! What the sockweave adapters share above the sans-IO core, so each rule
 //! is written once: the error type every adapter returns ([`Error`], with
 //! typed TLS failures), what counts as the peer going away
-//! ([`is_disconnect`]), how `wss://` is secured ([`TlsConnector`]) and,
+//! ([`is_disconnect`]), how the outbound queue is written
+//! ([`write_queued`]), how `wss://` is secured ([`TlsConnector`]) and,
 //! with the `rustls` feature, the rustls configurations and error mapping
 //! (`tls`). The core
 //! (`sockweave`) stays protocol only: no I/O, no TLS.
@@ -15,9 +16,11 @@ mod error;
 pub mod proxy;
 #[cfg(feature = "rustls")]
 pub mod tls;
+mod transmit;
 
 #[cfg(feature = "browser")]
 pub use browser_options::BrowserOptions;
 pub use connector::TlsConnector;
 pub use error::{Error, TlsError, TlsErrorKind, is_disconnect, next_request};
 pub use proxy::{Proxy, ProxyError, ProxyKind, Tunnel};
+pub use transmit::{WRITE_SLICES, queued_slices, write_queued};

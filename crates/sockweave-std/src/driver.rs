@@ -8,7 +8,7 @@ use crate::Error;
 use crate::transport::Transport;
 use sockweave::{BytesMut, Connection, Event, ReadyState};
 use sockweave_net::is_disconnect;
-use std::io::{self, ErrorKind, IoSlice, Read, Write};
+use std::io::{self, ErrorKind, Read, Write};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -59,15 +59,10 @@ impl Hold for Connection {
         f(self)
     }
 
-    /// Vectored, straight from the core's queue.
+    /// Straight from the core's queue (plain or vectored, see
+    /// `sockweave_net::write_queued`).
     fn write_some(&mut self, stream: &mut impl Write) -> io::Result<()> {
-        let slices: Vec<IoSlice<'_>> = self.transmit().take(8).map(IoSlice::new).collect();
-        let n = stream.write_vectored(&slices)?;
-        if n == 0 {
-            return Err(ErrorKind::WriteZero.into());
-        }
-        self.advance_transmit(n);
-        Ok(())
+        sockweave_net::write_queued(self, stream).map(drop)
     }
 }
 

@@ -12,7 +12,7 @@ use sockweave::{
 use sockweave_net::Proxy;
 use sockweave_net::is_disconnect;
 use std::future::poll_fn;
-use std::io::{self, ErrorKind, IoSlice};
+use std::io::{self, ErrorKind};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -622,8 +622,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
             }
             return tokio_util::io::poll_read_buf(Pin::new(&mut self.stream), cx, &mut self.input);
         }
-        let mut stack = [0u8; IDLE_READ];
-        let mut buf = tokio::io::ReadBuf::new(&mut stack);
+        // Uninitialised: zeroing 8 KiB for every read of a few bytes shows
+        // in profiles; the stream only writes into it.
+        let mut stack = [std::mem::MaybeUninit::<u8>::uninit(); IDLE_READ];
+        let mut buf = tokio::io::ReadBuf::uninit(&mut stack);
         ready!(Pin::new(&mut self.stream).poll_read(cx, &mut buf))?;
         let n = buf.filled().len();
         // A full stack buffer means more is waiting: make room for it.
@@ -683,9 +685,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     pub(crate) fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         loop {
             let written = if self.conn.wants_write() {
-                let slices: Vec<IoSlice<'_>> =
-                    self.conn.transmit().take(8).map(IoSlice::new).collect();
-                Pin::new(&mut self.stream).poll_write_vectored(cx, &slices)
+                let (slices, count) = sockweave_net::queued_slices(&self.conn);
+                let stream = Pin::new(&mut self.stream);
+                // As sockweave_net::write_queued: one contiguous run with
+                // a plain write, several pieces vectored.
+                if count == 1 {
+                    stream.poll_write(cx, &slices[0])
+                } else {
+                    stream.poll_write_vectored(cx, &slices[..count])
+                }
             } else {
                 match Pin::new(&mut self.stream).poll_flush(cx) {
                     Poll::Ready(result) => return Poll::Ready(result.map_err(Error::from)),
