@@ -17,7 +17,7 @@ const READ_CHUNK: usize = 64 << 10;
 /// Most bytes read per call of `on_ready` by default, so one busy
 /// connection cannot keep the loop from the others;
 /// [`WebSocket::has_more`] brings it back ([`WebSocket::set_read_budget`]).
-pub const DEFAULT_READ_BUDGET: usize = READ_CHUNK;
+pub const DEFAULT_READ_BUDGET: usize = 4 * READ_CHUNK;
 
 /// A WebSocket over a non-blocking stream `S` (a `mio::net::TcpStream`).
 pub struct WebSocket<S> {
@@ -322,6 +322,22 @@ impl<S: Read + Write> WebSocket<S> {
     /// no read zeroes memory first (`Read` wants initialised memory: the
     /// thread's buffer was zeroed once, when it was made).
     fn read_once(&mut self) -> io::Result<usize> {
+        let len = self.input.len();
+        if len >= READ_CHUNK {
+            // A large frame is arriving: read straight into its buffer,
+            // which grows by doubling with what arrives.
+            if self.input.capacity() - len < READ_CHUNK {
+                self.input.reserve(READ_CHUNK);
+            }
+            // `Read` wants initialised memory, so the room is zeroed
+            // first; a cap on it costs more (in reads and turns of the
+            // loop) than the zeroing does.
+            let room = self.input.capacity() - len;
+            self.input.resize(len + room, 0);
+            let result = self.stream.read(&mut self.input[len..]);
+            self.input.truncate(len + *result.as_ref().unwrap_or(&0));
+            return result;
+        }
         SCRATCH.with_borrow_mut(|scratch| {
             let n = self.stream.read(&mut scratch[..])?;
             self.input.extend_from_slice(&scratch[..n]);

@@ -19,10 +19,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::time::Sleep;
 
-/// A read buffer is grown by at least this much when full.
-const READ_CHUNK: usize = 8 << 10;
-/// The stack buffer for reads on an idle connection.
-const IDLE_READ: usize = 8 << 10;
+/// Reads move at most this much at a time (the stack buffer's size),
+/// and a read buffer is grown by at least this much when full.
+const READ_CHUNK: usize = 64 << 10;
 
 /// A WebSocket over an async stream `S`.
 pub struct WebSocket<S> {
@@ -612,27 +611,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         }
     }
 
-    /// Reads what is available. With nothing buffered, the read goes to a
-    /// small stack buffer first, so a connection waiting for data holds no
-    /// heap buffer at all; only bytes that arrived are copied to the heap.
+    /// Reads what is available. Unless a large frame is arriving, the
+    /// read goes to a stack buffer first and only the bytes that arrived
+    /// are copied to the heap: a connection waiting for data holds no
+    /// heap buffer, and one waiting for the rest of a small frame holds
+    /// only what came. A frame of [`READ_CHUNK`] or more is read straight
+    /// into its buffer, which grows by doubling with what arrives.
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        if !self.input.is_empty() {
+        if self.input.len() >= READ_CHUNK {
             if self.input.capacity() - self.input.len() < READ_CHUNK {
                 self.input.reserve(READ_CHUNK);
             }
             return tokio_util::io::poll_read_buf(Pin::new(&mut self.stream), cx, &mut self.input);
         }
-        // Uninitialised: zeroing 8 KiB for every read of a few bytes shows
+        // Uninitialised: zeroing it for every read of a few bytes showed
         // in profiles; the stream only writes into it.
-        let mut stack = [std::mem::MaybeUninit::<u8>::uninit(); IDLE_READ];
+        let mut stack = [std::mem::MaybeUninit::<u8>::uninit(); READ_CHUNK];
         let mut buf = tokio::io::ReadBuf::uninit(&mut stack);
         ready!(Pin::new(&mut self.stream).poll_read(cx, &mut buf))?;
-        let n = buf.filled().len();
-        // A full stack buffer means more is waiting: make room for it.
-        self.input
-            .reserve(if n == IDLE_READ { READ_CHUNK } else { n });
         self.input.extend_from_slice(buf.filled());
-        Poll::Ready(Ok(n))
+        Poll::Ready(Ok(buf.filled().len()))
     }
 
     /// Runs the core's timers; returns whether one fired.
