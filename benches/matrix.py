@@ -42,8 +42,6 @@ SERVERS = {
     "uWebSockets.js": ["node", os.path.join(NODE_DIR, "echo.js"), "uws"],
     "ws": ["node", os.path.join(NODE_DIR, "echo.js"), "ws"],
 }
-# Rust servers take host:port, the Node ones a port.
-NODE = {"uWebSockets.js", "ws"}
 BASE_PORT = 9620
 SERVER_CORE, CLIENT_CORE = "0", "1"
 
@@ -76,38 +74,54 @@ def setup():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True)
 
 
-def start_servers(names):
+def start_servers(names, commands=SERVERS, base_port=BASE_PORT):
+    """Starts each named server pinned to the server core; `commands[name]`
+    is its command line before the address (a bare port for the Node
+    peers, HOST:PORT otherwise, or after its options when it ends with
+    options)."""
     servers = {}
-    for i, name in enumerate(SERVERS):
+    for i, name in enumerate(commands):
         if name not in names:
             continue
-        port = BASE_PORT + i
-        address = str(port) if name in NODE else f"127.0.0.1:{port}"
-        process = subprocess.Popen(["taskset", "-c", SERVER_CORE] + SERVERS[name] + [address],
-                                   stderr=subprocess.DEVNULL, cwd=NODE_DIR if name in NODE else ROOT)
+        port = base_port + i
+        command = commands[name]
+        address = str(port) if command[0] == "node" else f"127.0.0.1:{port}"
+        extra = []
+        if "--" in command:
+            command, extra = command[:command.index("--")], command[command.index("--") + 1:]
+        process = subprocess.Popen(["taskset", "-c", SERVER_CORE] + command + [address] + extra,
+                                   stderr=subprocess.DEVNULL, cwd=NODE_DIR if command[0] == "node" else ROOT)
         servers[name] = (process, port)
-    for name, (_, port) in servers.items():
-        wait_port(port)
+    try:
+        for name, (_, port) in servers.items():
+            wait_port(port)
+    except BaseException:
+        stop_servers(servers)
+        raise
     return servers
 
 
-def measure(server, port, cell, seconds):
-    """One run of the load generator; (rate, cpu µs per message, p50, p99)
-    or None if the run failed."""
-    connections, payload, in_flight = cell
-    client = subprocess.Popen(
-        ["taskset", "-c", CLIENT_CORE, os.path.join(BIN, "ws_load"), f"127.0.0.1:{port}",
-         str(connections), str(payload), str(in_flight), str(seconds)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def stop_servers(servers):
+    for process, _ in servers.values():
+        process.kill()
+        process.wait()
+
+
+def measure_client(server, argv):
+    """Runs a load generator pinned to the client core: it prints `start`,
+    then one JSON line. Returns (that result, server CPU seconds between
+    the two lines), or None if the run failed."""
+    client = subprocess.Popen(["taskset", "-c", CLIENT_CORE] + argv,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         if client.stdout.readline().strip() != "start":
-            client.wait(timeout=30)
+            client.wait(timeout=60)
             print(f"    failed: {client.stderr.read().strip()}", file=sys.stderr)
             return None
         before = cpu_seconds(server.pid)
         line = client.stdout.readline()
         after = cpu_seconds(server.pid)
-        client.wait(timeout=30)
+        client.wait(timeout=60)
         if client.returncode != 0 or not line:
             print(f"    failed: {client.stderr.read().strip()}", file=sys.stderr)
             return None
@@ -115,9 +129,18 @@ def measure(server, port, cell, seconds):
         if client.poll() is None:
             client.kill()
             client.wait()
-    result = json.loads(line)
-    echoed = max(result["echoed"], 1)
-    return result["rate"], (after - before) / echoed * 1e6, result["p50_us"], result["p99_us"]
+    return json.loads(line), after - before
+
+
+def measure(server, port, cell, seconds):
+    """One echo run; (rate, cpu µs per message, p50, p99) or None."""
+    connections, payload, in_flight = cell
+    outcome = measure_client(server, [os.path.join(BIN, "ws_load"), f"127.0.0.1:{port}", str(connections),
+                                      str(payload), str(in_flight), str(seconds)])
+    if outcome is None:
+        return None
+    result, cpu = outcome
+    return result["rate"], cpu / max(result["echoed"], 1) * 1e6, result["p50_us"], result["p99_us"]
 
 
 def run(cells, reps, seconds, names):
@@ -135,9 +158,7 @@ def run(cells, reps, seconds, names):
                     if outcome:
                         print(f"  {name}: {outcome[0]:,.0f}/s {outcome[1]:.2f} µs", file=sys.stderr)
     finally:
-        for process, _ in servers.values():
-            process.kill()
-            process.wait()
+        stop_servers(servers)
     return results
 
 

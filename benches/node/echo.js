@@ -1,30 +1,13 @@
 // Echo servers for benches/matrix.py: `node echo.js uws|ws PORT`.
 //
 // uws is uWebSockets.js v20.30.0 (the @trufflesuite republish of its
-// binaries). Its package falls back to a JavaScript emulation when the
-// native binary does not load, which would make the peer a fake, so the
-// .node binary is loaded directly and a failure ends the process.
-// ws is Node's ws with its native bufferutil (masking in C), checked the
-// same way.
+// binaries), ws is Node's ws with its native bufferutil; native.js loads
+// both so that a JavaScript fallback cannot pass for them.
 'use strict';
-const path = require('path');
+const { uws, nativeBufferutil } = require('./native');
 
 const [kind, port] = process.argv.slice(2);
 const MAX = 64 << 20;
-
-function uws() {
-  const dir = path.dirname(require.resolve('@trufflesuite/uws-js-unofficial/package.json'));
-  const file = `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
-  return require(path.join(dir, 'binaries', file));
-}
-
-function nativeBufferutil() {
-  const dir = path.dirname(require.resolve('bufferutil'));
-  const native = require('node-gyp-build')(dir);
-  if (require('bufferutil').mask !== native.mask) {
-    throw new Error('bufferutil is its JavaScript fallback');
-  }
-}
 
 if (kind === 'uws') {
   const { App, DISABLED } = uws();

@@ -1,6 +1,8 @@
 //! Shared inputs for the benches: masked client frames as a server reads
 //! them, and in-memory streams for the peers that need a reader.
 
+pub mod raw;
+
 use sockweave::frame::{FrameHeader, OpCode, encode_frame};
 use std::io;
 use std::pin::Pin;

@@ -3,7 +3,8 @@
 //! `ws_load ADDR CONNECTIONS PAYLOAD IN_FLIGHT SECONDS`.
 //!
 //! One thread, one epoll loop (mio), meant to be pinned to a core of its
-//! own. The handshake is a fixed HTTP request; frames are built once,
+//! own. The wire is spoken by `sockweave_benches::raw`, not by sockweave.
+//! The handshake is a fixed HTTP request; frames are built once,
 //! masked, and written from that one buffer (up to IN_FLIGHT at a time),
 //! so the client costs the same for every server. Echoes are checked (a
 //! final binary frame, unmasked, PAYLOAD bytes long) and skipped without
@@ -17,6 +18,7 @@
 
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
+use sockweave_benches::raw::{FrameReader, handshake, masked_frames};
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
@@ -48,12 +50,13 @@ fn run(
     in_flight: usize,
     seconds: f64,
 ) -> io::Result<()> {
-    let burst = masked_frames(payload, in_flight);
+    let body: Vec<u8> = (0..payload).map(|i| i as u8 ^ 0x42).collect();
+    let burst = masked_frames(0x2, &body, in_flight);
     let frame_len = burst.len() / in_flight;
     let mut poll = Poll::new()?;
     let mut conns = Vec::with_capacity(count);
     for i in 0..count {
-        let mut stream = TcpStream::from_std(handshake(addr)?);
+        let mut stream = TcpStream::from_std(handshake(addr, false)?.0);
         poll.registry().register(
             &mut stream,
             Token(i),
@@ -115,54 +118,6 @@ fn run(
     }
 }
 
-/// Connects and upgrades with a fixed request; returns the socket,
-/// non-blocking, once the server's 101 head has been read.
-fn handshake(addr: SocketAddr) -> io::Result<std::net::TcpStream> {
-    let mut stream = std::net::TcpStream::connect(addr)?;
-    stream.set_nodelay(true)?;
-    let request = format!(
-        "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes())?;
-    // Byte by byte up to the blank line: nothing of the first frame may be
-    // swallowed (the server sends none before ours anyway).
-    let mut head = Vec::new();
-    let mut byte = [0u8];
-    while !head.ends_with(b"\r\n\r\n") {
-        if stream.read(&mut byte)? == 0 || head.len() > 8192 {
-            return Err(io::Error::other("no complete HTTP response"));
-        }
-        head.push(byte[0]);
-    }
-    if !head.starts_with(b"HTTP/1.1 101") {
-        let line = String::from_utf8_lossy(&head[..head.len().min(80)]).into_owned();
-        return Err(io::Error::other(format!("handshake refused: {line}")));
-    }
-    stream.set_nonblocking(true)?;
-    Ok(stream)
-}
-
-/// `count` identical masked binary frames of `payload` bytes, back to back.
-fn masked_frames(payload: usize, count: usize) -> Vec<u8> {
-    let key = [0x5a, 0x1c, 0xe3, 0x07];
-    let mut frame = vec![0x82u8];
-    match payload {
-        0..=125 => frame.push(0x80 | payload as u8),
-        126..=0xffff => {
-            frame.push(0x80 | 126);
-            frame.extend_from_slice(&(payload as u16).to_be_bytes());
-        }
-        _ => {
-            frame.push(0x80 | 127);
-            frame.extend_from_slice(&(payload as u64).to_be_bytes());
-        }
-    }
-    frame.extend_from_slice(&key);
-    frame.extend((0..payload).map(|i| (i as u8 ^ 0x42) ^ key[i % 4]));
-    frame.repeat(count)
-}
-
 struct Conn {
     stream: TcpStream,
     /// Frames waiting to be written, the first `offset` bytes in.
@@ -170,11 +125,8 @@ struct Conn {
     offset: usize,
     /// When each message still awaiting its echo was queued, oldest first.
     sent: VecDeque<Instant>,
-    /// The echo being read: its header bytes so far, then the payload
-    /// bytes still to skip.
-    header: [u8; 10],
-    header_len: usize,
-    skip: u64,
+    /// The echo being read.
+    frames: FrameReader,
 }
 
 impl Conn {
@@ -185,9 +137,7 @@ impl Conn {
             pending: in_flight,
             offset: 0,
             sent: std::iter::repeat_n(now, in_flight).collect(),
-            header: [0; 10],
-            header_len: 0,
-            skip: 0,
+            frames: FrameReader::default(),
         }
     }
 
@@ -226,79 +176,25 @@ impl Conn {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             };
-            let mut input = &scratch[..n];
-            while !input.is_empty() {
-                if self.skip > 0 {
-                    let take = (self.skip as usize).min(input.len());
-                    self.skip -= take as u64;
-                    input = &input[take..];
-                    if self.skip == 0 {
-                        done += 1;
-                        self.echoed(latencies)?;
-                    }
-                    continue;
+            let (frames, sent) = (&mut self.frames, &mut self.sent);
+            frames.feed(&scratch[..n], |first, len| {
+                if first != 0x82 || len != payload as u64 {
+                    return Err(io::Error::other(format!(
+                        "expected a final binary frame of {payload} bytes, got {first:02x}, {len} bytes"
+                    )));
                 }
-                let need = header_len(&self.header[..self.header_len]);
-                let take = (need - self.header_len).min(input.len());
-                self.header[self.header_len..self.header_len + take]
-                    .copy_from_slice(&input[..take]);
-                self.header_len += take;
-                input = &input[take..];
-                if self.header_len < header_len(&self.header[..self.header_len]) {
-                    continue;
-                }
-                let len = check_header(&self.header[..self.header_len], payload)?;
-                self.header_len = 0;
-                if len == 0 {
-                    done += 1;
-                    self.echoed(latencies)?;
-                } else {
-                    self.skip = len;
-                }
-            }
+                done += 1;
+                echoed(sent, latencies)
+            })?;
         }
     }
-
-    fn echoed(&mut self, latencies: &mut Vec<u32>) -> io::Result<()> {
-        let sent = self
-            .sent
-            .pop_front()
-            .ok_or_else(|| io::Error::other("an echo of a message never sent"))?;
-        let ns = sent.elapsed().as_nanos().min(u128::from(u32::MAX)) as u32;
-        latencies.push(ns);
-        Ok(())
-    }
 }
 
-/// How long the header starting with `have` is (2 until its second byte
-/// is known).
-fn header_len(have: &[u8]) -> usize {
-    match have.get(1).map(|b| b & 0x7f) {
-        None => 2,
-        Some(126) => 4,
-        Some(127) => 10,
-        Some(_) => 2,
-    }
-}
-
-/// The payload length of a complete server header, which must be a final,
-/// unmasked binary frame of `payload` bytes.
-fn check_header(header: &[u8], payload: usize) -> io::Result<u64> {
-    if header[0] != 0x82 || header[1] & 0x80 != 0 {
-        return Err(io::Error::other(format!(
-            "expected an unmasked final binary frame, got {:02x} {:02x}",
-            header[0], header[1]
-        )));
-    }
-    let len = match header[1] & 0x7f {
-        126 => u64::from(u16::from_be_bytes([header[2], header[3]])),
-        127 => u64::from_be_bytes(header[2..10].try_into().expect("8 bytes")),
-        n => u64::from(n),
-    };
-    if len != payload as u64 {
-        return Err(io::Error::other(format!(
-            "echo of {len} bytes, sent {payload}"
-        )));
-    }
-    Ok(len)
+fn echoed(sent: &mut VecDeque<Instant>, latencies: &mut Vec<u32>) -> io::Result<()> {
+    let sent = sent
+        .pop_front()
+        .ok_or_else(|| io::Error::other("an echo of a message never sent"))?;
+    let ns = sent.elapsed().as_nanos().min(u128::from(u32::MAX)) as u32;
+    latencies.push(ns);
+    Ok(())
 }
