@@ -8,7 +8,7 @@
 // as its users write it (ws has no broadcast of its own); with --deflate,
 // permessage-deflate without context takeover, each send compressing.
 'use strict';
-const { uws, nativeBufferutil } = require('./native');
+const { uws, listened, wsServer } = require('./native');
 
 const [kind, port] = process.argv.slice(2);
 const deflate = process.argv.includes('--deflate');
@@ -28,19 +28,10 @@ if (kind === 'uws') {
         app.publish('all', message, isBinary, deflate);
       },
     })
-    .listen('127.0.0.1', Number(port), (token) => {
-      if (!token) {
-        console.error(`uws: cannot listen on ${port}`);
-        process.exit(1);
-      }
-    });
+    .listen('127.0.0.1', Number(port), listened(port));
 } else if (kind === 'ws') {
-  nativeBufferutil();
-  const { WebSocketServer, WebSocket } = require('ws');
-  const wss = new WebSocketServer({
-    host: '127.0.0.1',
-    port: Number(port),
-    maxPayload: MAX,
+  const { WebSocket } = require('ws');
+  const wss = wsServer(port, {
     perMessageDeflate: deflate
       ? { serverNoContextTakeover: true, clientNoContextTakeover: true }
       : false,

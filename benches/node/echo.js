@@ -4,7 +4,7 @@
 // binaries), ws is Node's ws with its native bufferutil; native.js loads
 // both so that a JavaScript fallback cannot pass for them.
 'use strict';
-const { uws, nativeBufferutil } = require('./native');
+const { uws, listened, wsServer } = require('./native');
 
 const [kind, port] = process.argv.slice(2);
 const MAX = 64 << 20;
@@ -23,21 +23,9 @@ if (kind === 'uws') {
         ws.send(message, isBinary);
       },
     })
-    .listen('127.0.0.1', Number(port), (token) => {
-      if (!token) {
-        console.error(`uws: cannot listen on ${port}`);
-        process.exit(1);
-      }
-    });
+    .listen('127.0.0.1', Number(port), listened(port));
 } else if (kind === 'ws') {
-  nativeBufferutil();
-  const { WebSocketServer } = require('ws');
-  const server = new WebSocketServer({
-    host: '127.0.0.1',
-    port: Number(port),
-    perMessageDeflate: false,
-    maxPayload: MAX,
-  });
+  const server = wsServer(port, { perMessageDeflate: false });
   server.on('connection', (socket) => {
     socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
   });

@@ -18,3 +18,18 @@ exports.nativeBufferutil = function nativeBufferutil() {
     throw new Error('bufferutil is its JavaScript fallback');
   }
 };
+
+// What a listen callback of uWebSockets.js does when the port is taken.
+exports.listened = (port) => (token) => {
+  if (!token) {
+    console.error(`uws: cannot listen on ${port}`);
+    process.exit(1);
+  }
+};
+
+// Node ws's server on 127.0.0.1 with its native bufferutil checked.
+exports.wsServer = function wsServer(port, options) {
+  exports.nativeBufferutil();
+  const { WebSocketServer } = require('ws');
+  return new WebSocketServer({ host: '127.0.0.1', port: Number(port), maxPayload: 64 << 20, ...options });
+};
