@@ -51,7 +51,7 @@
 //!   peer that stops
 //!   reading what we send, stops the reading; the peer's sends then block
 //!   in its own socket;
-//! - one `on_ready` reads at most 64 KiB (a knob:
+//! - one `on_ready` reads at most 256 KiB (a knob:
 //!   [`WebSocket::set_read_budget`]). What is left is read by
 //!   `on_timeout`, whose deadline is then now, and `reregister` re-arms
 //!   the readiness edge, so a loop with or without timers comes back;

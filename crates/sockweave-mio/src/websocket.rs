@@ -316,11 +316,12 @@ impl<S: Read + Write> WebSocket<S> {
 }
 
 impl<S: Read + Write> WebSocket<S> {
-    /// One read, into the thread's receive buffer; only the bytes that
-    /// arrived are copied to the connection. An idle connection holds no
-    /// heap buffer, a wake-up with nothing to read allocates nothing, and
-    /// no read zeroes memory first (`Read` wants initialised memory: the
-    /// thread's buffer was zeroed once, when it was made).
+    /// One read. Unless a large frame is arriving it goes into the
+    /// thread's receive buffer and only the bytes that arrived are copied
+    /// to the connection: an idle connection holds no heap buffer, a
+    /// wake-up with nothing to read allocates nothing, and nothing is
+    /// zeroed first (`Read` wants initialised memory: the thread's buffer
+    /// was zeroed once, when it was made).
     fn read_once(&mut self) -> io::Result<usize> {
         let len = self.input.len();
         if len >= READ_CHUNK {
