@@ -51,8 +51,11 @@
 //!   peer that stops
 //!   reading what we send, stops the reading; the peer's sends then block
 //!   in its own socket;
-//! - one `on_ready` reads at most 256 KiB (a knob:
-//!   [`WebSocket::set_read_budget`]). What is left is read by
+//! - one `on_ready` reads about 1 MiB (a knob:
+//!   [`WebSocket::set_read_budget`]), and past it only the rest of a
+//!   frame already arriving (at most `Config::max_frame_len`): a large
+//!   frame split across turns has its buffer regrown among the other
+//!   connections' allocations, copied each time. What is left is read by
 //!   `on_timeout`, whose deadline is then now, and `reregister` re-arms
 //!   the readiness edge, so a loop with or without timers comes back;
 //! - readiness is edge-triggered, so everything else is read until the

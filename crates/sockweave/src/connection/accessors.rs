@@ -36,6 +36,17 @@ impl Connection {
         self.stalled && !self.reader.is_stopped() && self.wants_read()
     }
 
+    /// How many more bytes the frame now arriving needs, when `buffered`
+    /// bytes wait unprocessed in the input buffer passed to
+    /// [`Connection::receive`]: 0 between frames, or when the buffer holds
+    /// the rest already. A sizing hint for the host's next read: it can
+    /// stop growing or preparing its buffer at the frame's end. It is the
+    /// peer's declared length, so reserve from it only as bytes arrive
+    /// (a 14-byte header must not make a host reserve 16 MiB).
+    pub fn frame_missing(&self, buffered: usize) -> usize {
+        usize::try_from(self.reader.frame_missing(buffered)).unwrap_or(usize::MAX)
+    }
+
     /// How many events wait for [`Connection::poll_event`] (counting the
     /// reactions, pongs and close replies, that take effect there). An
     /// adapter that reads only when this is 0 holds at most one read's

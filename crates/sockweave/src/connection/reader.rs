@@ -91,6 +91,16 @@ impl Reader {
         self.stopped
     }
 
+    /// Bytes of the frame in progress not yet in the caller's buffer,
+    /// given `buffered` bytes there: 0 between frames. In place, the
+    /// buffer holds the payload from its start; otherwise what was taken
+    /// out of it is `done`.
+    pub(super) fn frame_missing(&self, buffered: usize) -> u64 {
+        let Some(frame) = &self.frame else { return 0 };
+        let held = if frame.in_place { 0 } else { frame.done };
+        (frame.header.payload_len - held).saturating_sub(buffered as u64)
+    }
+
     /// When the data message in progress began to arrive (its first frame
     /// header), if one is in progress.
     pub(super) fn message_since(&self) -> Option<Instant> {

@@ -137,6 +137,33 @@ fn fragmented_message_with_interleaved_control_frames() {
 }
 
 #[test]
+fn frame_missing_counts_the_bytes_a_frame_still_needs_at_every_split() {
+    // The first frame of a fragmented message is taken out of the buffer
+    // as it arrives; a single-frame message stays in place.
+    let payload = [7u8; 300];
+    let first = client_frame(OpCode::Binary, false, b"ab");
+    let second = client_frame(OpCode::Continuation, true, &payload);
+    let bytes = [first.as_slice(), &second].concat();
+    // (where each frame starts, where its header ends)
+    let frames = [(0, 6), (first.len(), first.len() + 8)];
+    for cut in 0..=bytes.len() {
+        let mut conn = server();
+        let mut input = BytesMut::from(&bytes[..cut]);
+        conn.receive(&mut input, T0);
+        let end = |i: usize| frames.get(i + 1).map_or(bytes.len(), |f| f.0);
+        let expected = (0..frames.len())
+            .find(|&i| cut >= frames[i].1 && cut < end(i))
+            .map_or(0, |i| end(i) - cut);
+        assert_eq!(conn.frame_missing(input.len()), expected, "cut {cut}");
+    }
+    let whole = client_frame(OpCode::Binary, true, &payload);
+    let mut conn = server();
+    let mut input = BytesMut::from(&whole[..100]);
+    conn.receive(&mut input, T0);
+    assert_eq!(conn.frame_missing(input.len()), whole.len() - 100);
+}
+
+#[test]
 fn framing_violations_close_with_1002() {
     assert_fails_with(&client_frame(OpCode::Continuation, true, b"x"), 1002);
     let mut nested = client_frame(OpCode::Text, false, b"a");
