@@ -87,6 +87,7 @@
 
 #[cfg(feature = "browser")]
 pub mod browser;
+mod fanout;
 mod room;
 mod split;
 mod tls;

@@ -1,23 +1,21 @@
 //! A room: connections that hear the same messages (a chat, a feed's
 //! subscribers, a game's players), each message framed and compressed once
-//! for all of them ([`PreparedMessage`]) and handed to every member's
-//! bounded outbox.
+//! for all of them ([`PreparedMessage`]) and queued once for every member
+//! (`fanout`), each member holding at most its outbox of it.
 
+use crate::fanout::{Fanout, Take};
 use crate::{Error, WebSocket};
-use sockweave::deflate::DeflateGroup;
 use sockweave::{CloseCode, Connection, Message, PreparedMessage};
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::mpsc;
 
 /// What a room does when a member's outbox is full (it reads slower than
 /// the room talks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Laggard {
-    /// The member misses the message ([`Member::missed`] counts them):
-    /// for feeds where only the latest matters.
+    /// The member misses its oldest message not taken, so it keeps the
+    /// newest ([`Member::missed`] counts them): for feeds where only the
+    /// latest matters.
     Skip,
     /// The member leaves the room: [`Member::next`] returns what was
     /// already in its outbox, then `None`, and its task closes the
@@ -30,7 +28,8 @@ pub enum Laggard {
 /// shared); no global state: make as many rooms as you have topics.
 ///
 /// Each member holds at most `outbox` messages it has not taken, and a
-/// message is one allocation however many members hold it. The
+/// message is one allocation and one place in the room's queue however
+/// many members hold it; a member costs the room a few words. The
 /// connection's own queue stays bounded by `Config::max_queued`.
 ///
 /// ```no_run
@@ -60,21 +59,9 @@ pub enum Laggard {
 /// ```
 #[derive(Clone)]
 pub struct Room {
-    members: Arc<Mutex<Members>>,
+    fanout: Arc<Mutex<Fanout>>,
     outbox: usize,
     laggard: Laggard,
-}
-
-#[derive(Default)]
-struct Members {
-    next_id: u64,
-    slots: HashMap<u64, Slot>,
-}
-
-struct Slot {
-    outbox: mpsc::Sender<Arc<PreparedMessage>>,
-    group: Option<DeflateGroup>,
-    missed: Arc<AtomicU64>,
 }
 
 impl Room {
@@ -82,51 +69,29 @@ impl Room {
     /// taken (at least 1), and what happens to one whose outbox is full.
     pub fn new(outbox: usize, laggard: Laggard) -> Self {
         Self {
-            members: Arc::default(),
+            fanout: Arc::new(Mutex::new(Fanout::new())),
             outbox: outbox.max(1),
             laggard,
         }
     }
 
     /// Adds a member for `conn`, whose permessage-deflate group (if any)
-    /// the room compresses for. Dropping the [`Member`] leaves the room.
+    /// the room compresses for. It hears what is published from now on.
+    /// Dropping the [`Member`] leaves the room.
     pub fn join(&self, conn: &Connection) -> Member {
-        let (tx, rx) = mpsc::channel(self.outbox);
-        let missed = Arc::new(AtomicU64::new(0));
-        let mut members = self.lock();
-        let id = members.next_id;
-        members.next_id += 1;
-        members.slots.insert(
-            id,
-            Slot {
-                outbox: tx,
-                group: conn.deflate_group(),
-                missed: missed.clone(),
-            },
-        );
+        let id = self.lock().join(conn.deflate_group());
         Member {
             id,
             room: self.clone(),
-            outbox: rx,
-            missed,
         }
     }
 
     /// Sends `message` to every member: framed once, and compressed once
     /// per permessage-deflate group among the members. Returns how many
-    /// members it was handed to (a full outbox is [`Laggard`]'s case).
+    /// members it was queued for (a full outbox is [`Laggard`]'s case).
     pub fn broadcast(&self, message: impl Into<Message>) -> usize {
         let mut prepared = PreparedMessage::new(message);
-        let groups: Vec<DeflateGroup> = {
-            let members = self.lock();
-            let mut groups = Vec::new();
-            for group in members.slots.values().filter_map(|slot| slot.group) {
-                if !groups.contains(&group) {
-                    groups.push(group);
-                }
-            }
-            groups
-        };
+        let groups = self.lock().groups();
         // Compressing happens outside the lock: members keep joining,
         // leaving and taking messages meanwhile.
         for group in groups {
@@ -135,24 +100,11 @@ impl Room {
         self.publish(Arc::new(prepared))
     }
 
-    /// Hands an already prepared message to every member (prepare it for
-    /// the members' groups first, or those members compress for
-    /// themselves). Returns how many members it was handed to.
+    /// Queues an already prepared message for every member (prepare it
+    /// for the members' groups first, or those members compress for
+    /// themselves). Returns how many members it was queued for.
     pub fn publish(&self, prepared: Arc<PreparedMessage>) -> usize {
-        let mut reached = 0;
-        let laggard = self.laggard;
-        self.lock().slots.retain(|_, slot| {
-            match slot.outbox.try_send(prepared.clone()) {
-                Ok(()) => reached += 1,
-                Err(mpsc::error::TrySendError::Full(_)) if laggard == Laggard::Skip => {
-                    slot.missed.fetch_add(1, Ordering::Relaxed);
-                }
-                // Full and dropped, or the member is gone.
-                Err(_) => return false,
-            }
-            true
-        });
-        reached
+        self.lock().publish(prepared, self.outbox, self.laggard)
     }
 
     /// What a chat member does, for the common case: every message `ws`
@@ -217,9 +169,10 @@ impl Room {
         }
     }
 
-    /// How many members the room has.
+    /// How many members the room has (not counting those dropped for
+    /// falling behind).
     pub fn len(&self) -> usize {
-        self.lock().slots.len()
+        self.lock().len()
     }
 
     /// Whether the room has no members.
@@ -227,9 +180,9 @@ impl Room {
         self.len() == 0
     }
 
-    fn lock(&self) -> MutexGuard<'_, Members> {
-        // The map stays consistent whatever panicked while holding it.
-        self.members
+    fn lock(&self) -> MutexGuard<'_, Fanout> {
+        // Nothing in the fan-out panics halfway through an update.
+        self.fanout
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -265,8 +218,6 @@ where
 pub struct Member {
     id: u64,
     room: Room,
-    outbox: mpsc::Receiver<Arc<PreparedMessage>>,
-    missed: Arc<AtomicU64>,
 }
 
 impl Member {
@@ -274,26 +225,29 @@ impl Member {
     /// dropped it for falling behind ([`Laggard::Drop`]), after the
     /// messages already in its outbox. Cancel-safe.
     pub async fn next(&mut self) -> Option<Arc<PreparedMessage>> {
-        self.outbox.recv().await
+        std::future::poll_fn(|cx| self.room.lock().poll_take(self.id, cx)).await
     }
 
     /// The next message if one waits, without waiting: drain these after
     /// [`Member::next`] to send a burst in one write
     /// ([`crate::WebSocket::feed_prepared`], then `flush`).
     pub fn try_next(&mut self) -> Option<Arc<PreparedMessage>> {
-        self.outbox.try_recv().ok()
+        match self.room.lock().take(self.id, None) {
+            Take::Message(message) => Some(message),
+            Take::Dropped | Take::Empty => None,
+        }
     }
 
     /// Messages this member missed because its outbox was full
     /// ([`Laggard::Skip`]).
     pub fn missed(&self) -> u64 {
-        self.missed.load(Ordering::Relaxed)
+        self.room.lock().missed(self.id)
     }
 }
 
 impl Drop for Member {
     fn drop(&mut self) {
-        self.room.lock().slots.remove(&self.id);
+        self.room.lock().leave(self.id);
     }
 }
 
@@ -329,6 +283,39 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_message_is_let_go_once_every_member_took_it_or_left() {
+        let room = Room::new(8, Laggard::Skip);
+        let (mut a, b) = (room.join(&conn()), room.join(&conn()));
+        let message = Arc::new(PreparedMessage::new("once"));
+        assert_eq!(room.publish(message.clone()), 2);
+        assert_eq!(Arc::strong_count(&message), 2, "queued once for both");
+        let taken = a.try_next().unwrap();
+        assert_eq!(Arc::strong_count(&message), 3, "b has yet to take it");
+        drop(b);
+        assert_eq!(Arc::strong_count(&message), 2, "nobody left to take it");
+        drop(taken);
+        let late = room.join(&conn());
+        assert_eq!(room.len(), 2);
+        assert_eq!(room.publish(Arc::new(PreparedMessage::new("next"))), 2);
+        drop((a, late));
+        assert!(room.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_waiting_member_is_woken_by_a_broadcast() {
+        let room = Room::new(4, Laggard::Drop);
+        let mut member = room.join(&conn());
+        let waiting = tokio::spawn(async move { member.next().await });
+        tokio::task::yield_now().await;
+        room.broadcast("wake");
+        let heard = tokio::time::timeout(std::time::Duration::from_secs(5), waiting).await;
+        assert_eq!(
+            heard.unwrap().unwrap().unwrap().message(),
+            &Message::from("wake")
+        );
+    }
+
+    #[tokio::test]
     async fn a_full_outbox_skips_or_drops_as_the_room_says() {
         let skip = Room::new(2, Laggard::Skip);
         let mut member = skip.join(&conn());
@@ -336,8 +323,8 @@ mod tests {
             skip.broadcast(format!("{i}"));
         }
         assert_eq!(member.missed(), 3);
-        assert_eq!(member.try_next().unwrap().message(), &Message::from("0"));
-        assert_eq!(member.try_next().unwrap().message(), &Message::from("1"));
+        assert_eq!(member.try_next().unwrap().message(), &Message::from("3"));
+        assert_eq!(member.try_next().unwrap().message(), &Message::from("4"));
         assert!(member.try_next().is_none());
         assert_eq!(skip.len(), 1);
 
