@@ -68,6 +68,43 @@ async fn every_member_hears_every_message_compressed() {
     }
 }
 
+/// A burst: members hear every message once, in order, however the
+/// room's queue and each connection's write queue batch them.
+#[tokio::test]
+async fn a_burst_reaches_every_member_once_and_in_order() {
+    for config in [Config::default(), deflate_config()] {
+        let room = Room::new(1024, Laggard::Drop);
+        let url = chat_server(room.clone(), config.clone()).await;
+        let request = ClientRequest::new(&url).unwrap();
+        let tls = TlsConnector::default();
+        let mut clients = Vec::new();
+        for _ in 0..3 {
+            clients.push(
+                sockweave_tokio::connect_with(&request, config.clone(), &tls)
+                    .await
+                    .unwrap(),
+            );
+        }
+        while room.len() < 3 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let sizes = [1usize, 16, 200, 3000, 70_000];
+        let burst: Vec<String> = (0..300)
+            .map(|i| format!("{i:05}{}", "y".repeat(sizes[i % sizes.len()])))
+            .collect();
+        for message in &burst {
+            clients[0].feed(message.as_str()).await.unwrap();
+        }
+        clients[0].flush().await.unwrap();
+        for listener in &mut clients {
+            for message in &burst {
+                let got = timeout(Duration::from_secs(10), listener.recv()).await;
+                assert_eq!(got.unwrap().unwrap(), Some(Message::from(message.as_str())));
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_member_that_stops_reading_is_dropped_and_the_others_carry_on() {
     let room = Room::new(4, Laggard::Drop);
