@@ -330,28 +330,21 @@ impl<S: Read + Write> WebSocket<S> {
 impl<S: Read + Write> WebSocket<S> {
     /// One read. Unless a large frame is arriving it goes into the
     /// thread's receive buffer and only the bytes that arrived are copied
-    /// to the connection: an idle connection holds no heap buffer, a
+    /// to the connection, in a buffer made for their frame (at most twice
+    /// what came: `sockweave_net::append_read`): an idle connection holds
+    /// no heap buffer, a
     /// wake-up with nothing to read allocates nothing, and nothing is
     /// zeroed first (`Read` wants initialised memory: the thread's buffer
     /// was zeroed once, when it was made).
     fn read_once(&mut self) -> io::Result<usize> {
         let len = self.input.len();
         if len >= READ_CHUNK {
-            // A large frame is arriving: read straight into its buffer,
-            // which grows by doubling with what arrives.
-            let missing = match self.conn.frame_missing(len) {
-                0 => READ_CHUNK,
-                missing => missing,
-            };
-            if self.input.capacity() - len < READ_CHUNK {
-                self.input.reserve(READ_CHUNK);
-            }
+            // A large frame is arriving: read straight into its buffer.
             // `Read` wants initialised memory, so the room is zeroed
-            // first: never past the frame's end (the room beyond it would
-            // be zeroed again by every read, and its pages touched for
+            // first: never past the frame's end (room beyond it would be
+            // zeroed again by every read, and its pages touched for
             // nothing), and at most one read budget at a time.
-            let room = (self.input.capacity() - len)
-                .min(missing)
+            let room = sockweave_net::reserve_read(&self.conn, &mut self.input, READ_CHUNK)
                 .min(self.read_budget.max(READ_CHUNK));
             self.input.resize(len + room, 0);
             let result = self.stream.read(&mut self.input[len..]);
@@ -360,7 +353,7 @@ impl<S: Read + Write> WebSocket<S> {
         }
         SCRATCH.with_borrow_mut(|scratch| {
             let n = self.stream.read(&mut scratch[..])?;
-            self.input.extend_from_slice(&scratch[..n]);
+            sockweave_net::append_read(&self.conn, &mut self.input, &scratch[..n]);
             Ok(n)
         })
     }

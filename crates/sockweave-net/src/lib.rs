@@ -14,6 +14,7 @@ mod browser_options;
 mod connector;
 mod error;
 pub mod proxy;
+mod receive;
 #[cfg(feature = "rustls")]
 pub mod tls;
 mod transmit;
@@ -23,4 +24,5 @@ pub use browser_options::BrowserOptions;
 pub use connector::TlsConnector;
 pub use error::{Error, TlsError, TlsErrorKind, is_disconnect, next_request};
 pub use proxy::{Proxy, ProxyError, ProxyKind, Tunnel};
+pub use receive::{append_read, reserve_read};
 pub use transmit::{WRITE_SLICES, queued_slices, write_queued};

@@ -615,13 +615,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// read goes to a stack buffer first and only the bytes that arrived
     /// are copied to the heap: a connection waiting for data holds no
     /// heap buffer, and one waiting for the rest of a small frame holds
-    /// only what came. A frame of [`READ_CHUNK`] or more is read straight
-    /// into its buffer, which grows by doubling with what arrives.
+    /// only what came, in a buffer made for its frame (at most twice what
+    /// came: `sockweave_net::append_read`). Once [`READ_CHUNK`] or more
+    /// wait, reads go straight into the buffer.
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         if self.input.len() >= READ_CHUNK {
-            if self.input.capacity() - self.input.len() < READ_CHUNK {
-                self.input.reserve(READ_CHUNK);
-            }
+            sockweave_net::reserve_read(&self.conn, &mut self.input, READ_CHUNK);
             return tokio_util::io::poll_read_buf(Pin::new(&mut self.stream), cx, &mut self.input);
         }
         // Uninitialised: zeroing it for every read of a few bytes showed
@@ -629,7 +628,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         let mut stack = [std::mem::MaybeUninit::<u8>::uninit(); READ_CHUNK];
         let mut buf = tokio::io::ReadBuf::uninit(&mut stack);
         ready!(Pin::new(&mut self.stream).poll_read(cx, &mut buf))?;
-        self.input.extend_from_slice(buf.filled());
+        sockweave_net::append_read(&self.conn, &mut self.input, buf.filled());
         Poll::Ready(Ok(buf.filled().len()))
     }
 

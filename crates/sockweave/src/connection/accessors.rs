@@ -36,15 +36,24 @@ impl Connection {
         self.stalled && !self.reader.is_stopped() && self.wants_read()
     }
 
-    /// How many more bytes the frame now arriving needs, when `buffered`
-    /// bytes wait unprocessed in the input buffer passed to
-    /// [`Connection::receive`]: 0 between frames, or when the buffer holds
-    /// the rest already. A sizing hint for the host's next read: it can
-    /// stop growing or preparing its buffer at the frame's end. It is the
-    /// peer's declared length, so reserve from it only as bytes arrive
-    /// (a 14-byte header must not make a host reserve 16 MiB).
+    /// How many bytes the frame now arriving spans, counted from the start
+    /// of the unprocessed input: `buffered` bytes wait in the buffer
+    /// passed to [`Connection::receive`] and `next` (a read's bytes, say)
+    /// are about to be appended. 0 when not known: between frames, with a
+    /// partial header waiting. A sizing hint for the host's buffer, so a
+    /// frame's buffer is allocated once rather than regrown (and copied)
+    /// as it arrives. It is the peer's declared length: grow towards it
+    /// only as bytes arrive (at most double what came, say), so a 14-byte
+    /// header cannot make a host reserve 16 MiB.
+    pub fn frame_end(&self, buffered: usize, next: &[u8]) -> usize {
+        usize::try_from(self.reader.frame_end(buffered, next)).unwrap_or(usize::MAX)
+    }
+
+    /// How many more bytes the frame now arriving needs when `buffered`
+    /// bytes wait in the input buffer ([`Connection::frame_end`] less
+    /// them): 0 between frames, or when the buffer holds its rest.
     pub fn frame_missing(&self, buffered: usize) -> usize {
-        usize::try_from(self.reader.frame_missing(buffered)).unwrap_or(usize::MAX)
+        self.frame_end(buffered, &[]).saturating_sub(buffered)
     }
 
     /// How many events wait for [`Connection::poll_event`] (counting the

@@ -91,14 +91,24 @@ impl Reader {
         self.stopped
     }
 
-    /// Bytes of the frame in progress not yet in the caller's buffer,
-    /// given `buffered` bytes there: 0 between frames. In place, the
-    /// buffer holds the payload from its start; otherwise what was taken
-    /// out of it is `done`.
-    pub(super) fn frame_missing(&self, buffered: usize) -> u64 {
-        let Some(frame) = &self.frame else { return 0 };
-        let held = if frame.in_place { 0 } else { frame.done };
-        (frame.header.payload_len - held).saturating_sub(buffered as u64)
+    /// Where the frame now arriving ends, counted from the start of the
+    /// caller's unprocessed bytes: `buffered` already there, `next` about
+    /// to follow. In place, the buffer holds the payload from its start;
+    /// otherwise what was taken out of it is `done`. 0 when unknown: no
+    /// frame in progress and none starting at `next` (a partial header
+    /// waits, say).
+    pub(super) fn frame_end(&self, buffered: usize, next: &[u8]) -> u64 {
+        if let Some(frame) = &self.frame {
+            let held = if frame.in_place { 0 } else { frame.done };
+            return frame.header.payload_len - held;
+        }
+        if buffered > 0 {
+            return 0;
+        }
+        match decode_header(next, &self.rules) {
+            Ok(Status::Complete((header, header_len))) => header_len as u64 + header.payload_len,
+            _ => 0,
+        }
     }
 
     /// When the data message in progress began to arrive (its first frame

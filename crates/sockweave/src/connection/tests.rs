@@ -137,7 +137,7 @@ fn fragmented_message_with_interleaved_control_frames() {
 }
 
 #[test]
-fn frame_missing_counts_the_bytes_a_frame_still_needs_at_every_split() {
+fn frame_end_and_missing_count_the_bytes_a_frame_spans_at_every_split() {
     // The first frame of a fragmented message is taken out of the buffer
     // as it arrives; a single-frame message stays in place.
     let payload = [7u8; 300];
@@ -158,6 +158,14 @@ fn frame_missing_counts_the_bytes_a_frame_still_needs_at_every_split() {
     }
     let whole = client_frame(OpCode::Binary, true, &payload);
     let mut conn = server();
+    // Before they are received: a header whole in the next bytes tells.
+    assert_eq!(conn.frame_end(0, &whole[..7]), 0, "the header is partial");
+    assert_eq!(conn.frame_end(0, &whole[..8]), whole.len());
+    assert_eq!(
+        conn.frame_end(3, &whole[..8]),
+        0,
+        "a header already started"
+    );
     let mut input = BytesMut::from(&whole[..100]);
     conn.receive(&mut input, T0);
     assert_eq!(conn.frame_missing(input.len()), whole.len() - 100);
