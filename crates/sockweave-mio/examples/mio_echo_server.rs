@@ -13,10 +13,10 @@
 use mio::event::Source;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
-use sockweave_mio::{Config, Event, Message, SendError, ServerPolicy, WebSocket};
+use sockweave_mio::{Config, Event, Message, SendError, ServerPolicy, Transport, WebSocket};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::io::{self, Read, Write};
+use std::io;
 use std::time::Instant;
 
 const LISTENER: Token = Token(usize::MAX);
@@ -96,7 +96,7 @@ fn run(listener: TcpListener, cert: Option<String>, key: Option<String>) -> io::
 }
 
 /// The loop, over whatever `wrap` makes of each accepted socket.
-fn serve<S: Read + Write + Source>(
+fn serve<S: Transport + Source>(
     mut listener: TcpListener,
     wrap: impl Fn(TcpStream) -> io::Result<S>,
 ) -> io::Result<()> {
@@ -223,7 +223,7 @@ struct Peer<S> {
     armed: Option<Instant>,
 }
 
-impl<S: Read + Write> Peer<S> {
+impl<S: Transport> Peer<S> {
     /// Adds a timer entry if the connection's deadline is earlier than
     /// the one it has, so the heap holds one entry per connection.
     fn arm(&mut self, timers: &mut BinaryHeap<Reverse<(Instant, usize)>>, slot: usize) {
@@ -238,7 +238,7 @@ impl<S: Read + Write> Peer<S> {
 
 /// Echoes every message received, in order. A full queue hands the message
 /// back: it is held, and no later event is taken until it is sent.
-fn echo<S: Read + Write>(ws: &mut WebSocket<S>, held: &mut Option<Box<Message>>) {
+fn echo<S: Transport>(ws: &mut WebSocket<S>, held: &mut Option<Box<Message>>) {
     loop {
         let message = match held.take() {
             Some(message) => *message,

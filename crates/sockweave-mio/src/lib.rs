@@ -59,7 +59,9 @@
 //!   `on_timeout`, whose deadline is then now, and `reregister` re-arms
 //!   the readiness edge, so a loop with or without timers comes back;
 //! - readiness is edge-triggered, so everything else is read until the
-//!   socket would block, as mio requires.
+//!   socket would block, as mio requires, or until a socket's short read
+//!   shows it held no more ([`Transport`]: one read per message, no
+//!   re-arm; TLS streams, which buffer, read until they would block).
 //!
 //! ## Deciding who gets in
 //!
@@ -80,6 +82,7 @@
 
 #[cfg(feature = "rustls")]
 mod tls;
+mod transport;
 mod websocket;
 
 pub use sockweave::{
@@ -90,4 +93,5 @@ pub use sockweave::{
 pub use sockweave_net::tls as rustls;
 #[cfg(feature = "rustls")]
 pub use tls::TlsStream;
+pub use transport::Transport;
 pub use websocket::{DEFAULT_READ_BUDGET, WebSocket};

@@ -131,6 +131,10 @@ impl<S: Read + Write> Write for TlsStream<S> {
     }
 }
 
+/// Not [`Transport::short_read_drains`]: rustls hands over plaintext a
+/// record at a time, and more records can wait in the socket.
+impl<S: Read + Write> crate::Transport for TlsStream<S> {}
+
 impl<S: Read + Write> Drop for TlsStream<S> {
     fn drop(&mut self) {
         if !self.tls.is_handshaking() {

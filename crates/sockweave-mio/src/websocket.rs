@@ -1,5 +1,6 @@
 //! [`WebSocket`]: one non-blocking connection for a readiness loop.
 
+use crate::Transport;
 use mio::event::Source;
 use mio::{Interest, Registry, Token};
 use sockweave::handshake::{Accept, ClientRequest, HandshakeError, Reject};
@@ -8,7 +9,7 @@ use sockweave::{
     SendError, ServerPolicy,
 };
 use sockweave_net::is_disconnect;
-use std::io::{self, ErrorKind, Read, Write};
+use std::io::{self, ErrorKind};
 use std::time::{Duration, Instant};
 
 /// Reads move at most this much at a time (the size of the thread's
@@ -41,7 +42,7 @@ pub struct WebSocket<S> {
     read_budget: usize,
 }
 
-impl<S: Read + Write> WebSocket<S> {
+impl<S: Transport> WebSocket<S> {
     /// A server connection in CONNECTING on an accepted stream, or why
     /// `config` cannot work ([`Config::validate`]).
     pub fn server(
@@ -295,12 +296,17 @@ impl<S: Read + Write> WebSocket<S> {
             let result = self.read_once();
             let now = self.now();
             match result {
-                Ok(0) => {
+                Ok((0, _)) => {
                     self.unread = false;
                     self.conn.receive_eof(now);
                 }
-                Ok(n) => {
+                Ok((n, offered)) => {
                     budget = budget.saturating_sub(n);
+                    // A socket's short read took all it held (see
+                    // `Transport`): no read to find nothing, no re-arm.
+                    if n < offered && self.stream.short_read_drains() {
+                        self.unread = false;
+                    }
                     self.conn.receive(&mut self.input, now);
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => self.unread = false,
@@ -327,7 +333,7 @@ impl<S: Read + Write> WebSocket<S> {
     }
 }
 
-impl<S: Read + Write> WebSocket<S> {
+impl<S: Transport> WebSocket<S> {
     /// One read. Unless a large frame is arriving it goes into the
     /// thread's receive buffer and only the bytes that arrived are copied
     /// to the connection, in a buffer made for their frame (at most twice
@@ -336,7 +342,8 @@ impl<S: Read + Write> WebSocket<S> {
     /// wake-up with nothing to read allocates nothing, and nothing is
     /// zeroed first (`Read` wants initialised memory: the thread's buffer
     /// was zeroed once, when it was made).
-    fn read_once(&mut self) -> io::Result<usize> {
+    /// Returns the bytes read and the room they were read into.
+    fn read_once(&mut self) -> io::Result<(usize, usize)> {
         let len = self.input.len();
         if len >= READ_CHUNK {
             // A large frame is arriving: read straight into its buffer.
@@ -349,12 +356,12 @@ impl<S: Read + Write> WebSocket<S> {
             self.input.resize(len + room, 0);
             let result = self.stream.read(&mut self.input[len..]);
             self.input.truncate(len + *result.as_ref().unwrap_or(&0));
-            return result;
+            return result.map(|n| (n, room));
         }
         SCRATCH.with_borrow_mut(|scratch| {
             let n = self.stream.read(&mut scratch[..])?;
             sockweave_net::append_read(&self.conn, &mut self.input, &scratch[..n]);
-            Ok(n)
+            Ok((n, scratch.len()))
         })
     }
 }
@@ -365,7 +372,7 @@ std::thread_local! {
         std::cell::RefCell::new(vec![0; READ_CHUNK].into_boxed_slice());
 }
 
-impl<S: Read + Write + Source> WebSocket<S> {
+impl<S: Transport + Source> WebSocket<S> {
     /// Registers the stream with the interest the connection needs now.
     pub fn register(&mut self, registry: &Registry, token: Token) -> io::Result<()> {
         let interest = self.interest();

@@ -291,6 +291,9 @@ impl std::io::Read for Trickle {
     }
 }
 
+/// One byte per call is not all it held: not a socket's short read.
+impl sockweave_mio::Transport for Trickle {}
+
 impl std::io::Write for Trickle {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         if self.stall() || buf.is_empty() {
@@ -410,4 +413,69 @@ fn the_read_budget_is_a_knob() {
     server.on_ready(true, false).unwrap();
     assert!(server.has_more(), "one byte read, more waiting");
     assert_eq!(client_end.write_to.borrow().len(), 15);
+}
+
+/// An in-memory socket that hands over all it holds, and counts reads.
+struct Whole {
+    read_from: Queue,
+    reads: std::rc::Rc<std::cell::Cell<u32>>,
+    drains: bool,
+}
+
+impl std::io::Read for Whole {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.reads.set(self.reads.get() + 1);
+        let mut queue = self.read_from.borrow_mut();
+        if queue.is_empty() {
+            return Err(std::io::ErrorKind::WouldBlock.into());
+        }
+        let n = buf.len().min(queue.len());
+        for (slot, byte) in buf.iter_mut().zip(queue.drain(..n)) {
+            *slot = byte;
+        }
+        Ok(n)
+    }
+}
+
+impl std::io::Write for Whole {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl sockweave_mio::Transport for Whole {
+    fn short_read_drains(&self) -> bool {
+        self.drains
+    }
+}
+
+#[test]
+fn a_sockets_short_read_needs_no_second_read_and_no_re_arm() {
+    for drains in [true, false] {
+        let reads = std::rc::Rc::new(std::cell::Cell::new(0));
+        let read_from = Queue::default();
+        read_from.borrow_mut().extend(
+            &b"GET / HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
+               Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+               Sec-WebSocket-Version: 13\r\n\r\n"[..],
+        );
+        let stream = Whole {
+            read_from,
+            reads: reads.clone(),
+            drains,
+        };
+        let mut server =
+            WebSocket::server(stream, ServerPolicy::default(), Config::default()).unwrap();
+        server.on_ready(true, false).unwrap();
+        while server.poll_event().is_some() {}
+        server.flush().unwrap();
+        assert_eq!(reads.get(), 1, "one read took it all");
+        // Bytes still waiting would need another read or a re-armed edge;
+        // after a socket's short read there are none.
+        assert_eq!(server.has_more(), !drains);
+    }
 }

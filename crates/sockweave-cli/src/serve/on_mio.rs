@@ -7,10 +7,10 @@ use mio::event::Source;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 use sockweave::{CloseCode, ServerPolicy};
-use sockweave_mio::{Event, Message, SendError, TlsStream, WebSocket};
+use sockweave_mio::{Event, Message, SendError, TlsStream, Transport, WebSocket};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::io::{self, ErrorKind, Read, Write};
+use std::io::{self, ErrorKind};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,7 +44,7 @@ pub(super) fn serve(listener: std::net::TcpListener, settings: Settings) -> io::
 }
 
 /// The loop, over whatever `wrap` makes of each accepted socket.
-fn serve_with<S: Read + Write + Source>(
+fn serve_with<S: Transport + Source>(
     listener: std::net::TcpListener,
     settings: Settings,
     wrap: impl Fn(TcpStream) -> io::Result<S>,
@@ -195,7 +195,7 @@ fn serve_with<S: Read + Write + Source>(
     }
 }
 
-impl<S: Read + Write> Peer<S> {
+impl<S: Transport> Peer<S> {
     /// Adds a timer entry if the connection's deadline is earlier than
     /// the one it has, so the heap holds one entry per connection.
     fn arm(&mut self, timers: &mut BinaryHeap<Reverse<(Instant, usize)>>, slot: usize) {
