@@ -230,3 +230,100 @@ impl Fanout {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sockweave::Message;
+    use std::collections::HashMap;
+
+    /// What a member should hold: its own queue of message numbers.
+    #[derive(Default)]
+    struct Model {
+        queue: VecDeque<u64>,
+        dropped: bool,
+        missed: u64,
+    }
+
+    /// Random joins, leaves, publishes and takes, with either policy,
+    /// against a model where every member has a queue of its own: each
+    /// member takes what its own queue would give, in order, and the
+    /// room's queue holds exactly the messages some member still needs.
+    #[test]
+    fn every_member_takes_what_its_own_queue_would_give() {
+        for (seed, laggard) in (1..=40u64).flat_map(|s| [(s, Laggard::Skip), (s, Laggard::Drop)]) {
+            let mut rng = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let mut next = move |n: u64| {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                rng % n
+            };
+            let outbox = 1 + next(4) as usize;
+            let mut fanout = Fanout::new();
+            let mut models: HashMap<u64, Model> = HashMap::new();
+            let mut published: Vec<Arc<PreparedMessage>> = Vec::new();
+            for _ in 0..400 {
+                let ids: Vec<u64> = models.keys().copied().collect();
+                match next(10) {
+                    0 | 1 => {
+                        models.insert(fanout.join(None), Model::default());
+                    }
+                    2 if !ids.is_empty() => {
+                        let id = ids[next(ids.len() as u64) as usize];
+                        fanout.leave(id);
+                        models.remove(&id);
+                    }
+                    3..=5 => {
+                        let number = published.len() as u64;
+                        let message =
+                            Arc::new(PreparedMessage::new(Message::from(format!("{number}"))));
+                        published.push(message.clone());
+                        let mut hearing = 0;
+                        for model in models.values_mut().filter(|m| !m.dropped) {
+                            if model.queue.len() >= outbox {
+                                match laggard {
+                                    Laggard::Skip => {
+                                        model.queue.pop_front();
+                                        model.missed += 1;
+                                    }
+                                    Laggard::Drop => {
+                                        model.dropped = true;
+                                        continue;
+                                    }
+                                }
+                            }
+                            model.queue.push_back(number);
+                            hearing += 1;
+                        }
+                        assert_eq!(fanout.publish(message, outbox, laggard), hearing);
+                    }
+                    _ if !ids.is_empty() => {
+                        let id = ids[next(ids.len() as u64) as usize];
+                        let model = models.get_mut(&id).unwrap();
+                        match (fanout.take(id, None), model.queue.pop_front()) {
+                            (Take::Message(got), Some(number)) => {
+                                assert!(Arc::ptr_eq(&got, &published[number as usize]));
+                            }
+                            (Take::Dropped, None) => assert!(model.dropped),
+                            (Take::Empty, None) => assert!(!model.dropped),
+                            _ => panic!("seed {seed}: member {id} took something else"),
+                        }
+                        assert_eq!(fanout.missed(id), model.missed);
+                    }
+                    _ => {}
+                }
+                let live = models.values().filter(|m| !m.dropped).count();
+                assert_eq!(fanout.len(), live);
+                let oldest = models.values().filter_map(|m| m.queue.front()).min();
+                let held = oldest.map_or(0, |oldest| published.len() as u64 - oldest);
+                assert_eq!(fanout.queue.len() as u64, held, "seed {seed}");
+            }
+            for id in models.keys() {
+                fanout.leave(*id);
+            }
+            assert!(fanout.queue.is_empty());
+            assert!(published.iter().all(|m| Arc::strong_count(m) == 1));
+        }
+    }
+}
