@@ -186,7 +186,16 @@ impl Reader {
                     crate::utf8::check(&input[..len]).map_err(invalid)?;
                 }
                 self.frame = None;
-                let payload = input.split_to(len).freeze();
+                let payload = if len > 0 && input.len() == len && input.capacity() <= 2 * len {
+                    // The frame is the rest of the buffer (one read, one
+                    // message: the common case), so the buffer itself
+                    // becomes the payload, without the allocation that
+                    // sharing it takes. Only when it is at most twice the
+                    // payload: a message never pins a much larger buffer.
+                    core::mem::take(input).freeze()
+                } else {
+                    input.split_to(len).freeze()
+                };
                 if !header.opcode.is_control() {
                     self.message_since = None;
                 }
