@@ -1,5 +1,5 @@
 //! Sizing a connection's input buffer as a frame arrives, the same way in
-//! every adapter.
+//! the readiness adapters (tokio, mio; std reads into a buffer it keeps).
 //!
 //! The buffer grows as bytes arrive, never from a declared length alone:
 //! it is made at most twice as large as what came, so a 14-byte header
