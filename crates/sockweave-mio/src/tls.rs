@@ -131,7 +131,7 @@ impl<S: Read + Write> Write for TlsStream<S> {
     }
 }
 
-/// Not [`Transport::short_read_drains`]: rustls hands over plaintext a
+/// Not [`crate::Transport::short_read_drains`]: rustls hands over plaintext a
 /// record at a time, and more records can wait in the socket.
 impl<S: Read + Write> crate::Transport for TlsStream<S> {}
 
