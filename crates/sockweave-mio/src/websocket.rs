@@ -12,8 +12,7 @@ use sockweave_net::is_disconnect;
 use std::io::{self, ErrorKind};
 use std::time::{Duration, Instant};
 
-/// Reads move at most this much at a time (the size of the thread's
-/// receive buffer).
+/// Once this much of a frame waits, reads go straight into its buffer.
 const READ_CHUNK: usize = 64 << 10;
 /// Bytes read per call of `on_ready` by default (1 MiB), and past them
 /// only the rest of a frame already arriving, so one busy connection
@@ -342,11 +341,10 @@ impl<S: Transport> WebSocket<S> {
     /// One read. Unless a large frame is arriving it goes into the
     /// thread's receive buffer and only the bytes that arrived are copied
     /// to the connection, in a buffer made for their frame (at most twice
-    /// what came: `sockweave_net::append_read`): an idle connection holds
-    /// no heap buffer, a
-    /// wake-up with nothing to read allocates nothing, and nothing is
-    /// zeroed first (`Read` wants initialised memory: the thread's buffer
-    /// was zeroed once, when it was made).
+    /// what came), or a read that is one large frame takes the thread's
+    /// buffer with it (`sockweave_net::keep_read`): an idle connection
+    /// holds no heap buffer, and a wake-up with nothing to read allocates
+    /// nothing.
     /// Returns the bytes read and the room they were read into.
     fn read_once(&mut self) -> io::Result<(usize, usize)> {
         let len = self.input.len();
@@ -363,18 +361,22 @@ impl<S: Transport> WebSocket<S> {
             self.input.truncate(len + *result.as_ref().unwrap_or(&0));
             return result.map(|n| (n, room));
         }
-        SCRATCH.with_borrow_mut(|scratch| {
-            let n = self.stream.read(&mut scratch[..])?;
-            sockweave_net::append_read(&self.conn, &mut self.input, &scratch[..n]);
-            Ok((n, scratch.len()))
-        })
+        // `Read` wants initialised memory: the thread's buffer is zeroed
+        // when it is made and kept at full length.
+        let mut buf = sockweave_net::take_receive_buffer();
+        let room = buf.capacity();
+        buf.resize(room, 0);
+        match self.stream.read(&mut buf[..]) {
+            Ok(n) => {
+                sockweave_net::keep_read(&self.conn, &mut self.input, buf, n);
+                Ok((n, room))
+            }
+            Err(e) => {
+                sockweave_net::give_back(buf);
+                Err(e)
+            }
+        }
     }
-}
-
-std::thread_local! {
-    /// One receive buffer per event-loop thread, shared by its connections.
-    static SCRATCH: std::cell::RefCell<Box<[u8]>> =
-        std::cell::RefCell::new(vec![0; READ_CHUNK].into_boxed_slice());
 }
 
 impl<S: Transport + Source> WebSocket<S> {

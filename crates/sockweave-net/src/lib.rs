@@ -24,5 +24,7 @@ pub use browser_options::BrowserOptions;
 pub use connector::TlsConnector;
 pub use error::{Error, TlsError, TlsErrorKind, is_disconnect, next_request};
 pub use proxy::{Proxy, ProxyError, ProxyKind, Tunnel};
-pub use receive::{append_read, reserve_read};
+pub use receive::{
+    RECEIVE_LEN, append_read, give_back, keep_read, reserve_read, take_receive_buffer,
+};
 pub use transmit::{WRITE_SLICES, queued_slices, write_queued};

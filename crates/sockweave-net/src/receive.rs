@@ -1,15 +1,70 @@
-//! Sizing a connection's input buffer as a frame arrives, the same way in
-//! the readiness adapters (tokio, mio; std reads into a buffer it keeps).
+//! Where a readiness adapter (tokio, mio; std reads into a buffer it
+//! keeps) puts what it reads, and how a connection's input buffer is
+//! sized as a frame arrives.
 //!
-//! The buffer grows as bytes arrive, never from a declared length alone:
-//! it is made at most twice as large as what came, so a 14-byte header
-//! cannot make a host reserve 16 MiB. Within that, it is made as large as
-//! the frame it receives ([`Connection::frame_end`]): a frame read in
-//! several pieces then lives in one allocation, or a few, instead of being
-//! regrown, and copied, at every read (a 64 KiB message was copied twice
-//! more than it needed to be, a 1 MiB one four times).
+//! Reads land in the thread's receive buffer ([`take_receive_buffer`]),
+//! one per thread and shared by its connections, so a connection waiting
+//! for data holds no buffer of its own. [`keep_read`] then copies the
+//! bytes to the connection, or, when the read is one large frame (or its
+//! start) arriving on an empty input, hands the buffer itself over: the
+//! frame is not copied, and the thread makes a new buffer at its next read.
+//!
+//! The connection's buffer grows as bytes arrive, never from a declared
+//! length alone: it is made at most twice as large as what came, so a
+//! 14-byte header cannot make a host reserve 16 MiB. Within that, it is
+//! made as large as the frame it receives ([`Connection::frame_end`]): a
+//! frame read in several pieces then lives in one allocation, or a few,
+//! instead of being regrown, and copied, at every read (a 64 KiB message
+//! was copied twice more than it needed to be, a 1 MiB one four times).
 
+use core::cell::Cell;
 use sockweave::{BytesMut, Connection};
+
+/// The capacity of a thread's receive buffer: 64 KiB and a page, so a
+/// 64 KiB message and its header fit one read.
+pub const RECEIVE_LEN: usize = (64 << 10) + 4096;
+
+std::thread_local! {
+    static RECEIVE: Cell<BytesMut> = Cell::new(BytesMut::new());
+}
+
+/// Takes the thread's receive buffer, with [`RECEIVE_LEN`] of capacity
+/// (made on first use, and again after one was handed over). Its length
+/// and contents are as the last read left them: a host that reads into
+/// initialised memory keeps it at full length, one that reads into spare
+/// capacity clears it. Give it back through [`keep_read`] or
+/// [`give_back`]. A read nested inside another on the same thread (a
+/// stream that is itself carried by a WebSocket) finds none there and
+/// makes its own.
+pub fn take_receive_buffer() -> BytesMut {
+    let buf = RECEIVE.take();
+    if buf.capacity() < RECEIVE_LEN {
+        return BytesMut::with_capacity(RECEIVE_LEN);
+    }
+    buf
+}
+
+/// Returns the thread's receive buffer after a read that brought nothing.
+pub fn give_back(buf: BytesMut) {
+    RECEIVE.set(buf);
+}
+
+/// Moves a read of `read` bytes, at the start of `buf` (the thread's
+/// receive buffer), into `input`, the unprocessed bytes of `conn`. When
+/// `input` is empty and the read is all one frame and at least half the
+/// buffer, `buf` becomes `input` (no copy; `input` then holds at most
+/// twice what came, as [`append_read`] allows); otherwise the bytes are
+/// copied and `buf` goes back to the thread.
+pub fn keep_read(conn: &Connection, input: &mut BytesMut, mut buf: BytesMut, read: usize) {
+    let bytes = &buf[..read];
+    if input.is_empty() && 2 * read >= buf.capacity() && conn.frame_end(0, bytes) >= read {
+        buf.truncate(read);
+        *input = buf;
+        return;
+    }
+    append_read(conn, input, bytes);
+    give_back(buf);
+}
 
 /// Appends `read` (a read's bytes, in a buffer the host reuses) to
 /// `input`, the unprocessed bytes of `conn`, with room for the rest of
@@ -92,5 +147,72 @@ mod tests {
         let room = reserve_read(&conn, &mut input, 64 << 10);
         assert_eq!(room, 20_000);
         assert!(input.capacity() - input.len() >= 20_000);
+    }
+
+    /// A read of `bytes` as the thread's receive buffer would hold it.
+    fn read_of(bytes: &[u8]) -> BytesMut {
+        let mut buf = take_receive_buffer();
+        buf.clear();
+        buf.extend_from_slice(bytes);
+        buf
+    }
+
+    #[test]
+    fn a_read_that_is_one_large_frame_becomes_the_input_uncopied() {
+        let mut conn = server();
+        let mut frame = header(40_000);
+        frame.resize(40_014, 7);
+        let buf = read_of(&frame);
+        let at = buf.as_ptr();
+        let mut input = BytesMut::new();
+        keep_read(&conn, &mut input, buf, frame.len());
+        assert_eq!(input.as_ptr(), at, "handed over, not copied");
+        assert!(
+            input.capacity() <= 2 * frame.len(),
+            "at most twice what came"
+        );
+
+        conn.receive(&mut input, Instant::ZERO);
+        let Some(sockweave::Event::Message(message)) = conn.poll_event() else {
+            panic!("the message");
+        };
+        assert_eq!(message.as_bytes().len(), 40_000);
+        assert_eq!(
+            message.as_bytes().as_ptr(),
+            at.wrapping_add(14),
+            "the payload is the read"
+        );
+        let next = take_receive_buffer();
+        assert!(next.capacity() >= RECEIVE_LEN, "the thread makes a new one");
+        assert_ne!(next.as_ptr(), at);
+    }
+
+    #[test]
+    fn small_reads_several_frames_or_a_waiting_input_are_copied() {
+        let conn = server();
+        let mut small = header(100);
+        small.resize(114, 0);
+        let mut big = header(40_000);
+        big.resize(40_014, 0);
+        let mut two = header(19_986);
+        two.resize(20_000, 0);
+        two.extend_from_within(..);
+        for (name, bytes, waiting) in [
+            ("a small frame", &small, 0),
+            ("two frames in one read", &two, 0),
+            ("a large read after bytes already waiting", &big, 3),
+        ] {
+            let mut input = BytesMut::from(&vec![0x82; waiting][..]);
+            let buf = read_of(bytes);
+            let at = buf.as_ptr();
+            keep_read(&conn, &mut input, buf, bytes.len());
+            assert_ne!(input.as_ptr(), at, "{name}: copied");
+            assert_eq!(input.len(), waiting + bytes.len());
+            assert_eq!(
+                take_receive_buffer().as_ptr(),
+                at,
+                "{name}: the buffer went back to the thread"
+            );
+        }
     }
 }

@@ -19,8 +19,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::time::Sleep;
 
-/// Reads move at most this much at a time (the stack buffer's size),
-/// and a read buffer is grown by at least this much when full.
+/// Once this much of a frame waits, reads go straight into its buffer,
+/// which is grown by at least this much when full.
 const READ_CHUNK: usize = 64 << 10;
 
 /// A WebSocket over an async stream `S`.
@@ -617,24 +617,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     }
 
     /// Reads what is available. Unless a large frame is arriving, the
-    /// read goes to a stack buffer first and only the bytes that arrived
-    /// are copied to the heap: a connection waiting for data holds no
-    /// heap buffer, and one waiting for the rest of a small frame holds
-    /// only what came, in a buffer made for its frame (at most twice what
-    /// came: `sockweave_net::append_read`). Once [`READ_CHUNK`] or more
-    /// wait, reads go straight into the buffer.
+    /// read goes to the thread's receive buffer: a connection waiting for
+    /// data holds no heap buffer. Bytes that arrived are copied to one
+    /// made for their frame (at most twice what came), or a read that is
+    /// one large frame takes the thread's buffer with it
+    /// (`sockweave_net::keep_read`). Once [`READ_CHUNK`] or more wait,
+    /// reads go straight into the connection's buffer.
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         if self.input.len() >= READ_CHUNK {
             sockweave_net::reserve_read(&self.conn, &mut self.input, READ_CHUNK);
             return tokio_util::io::poll_read_buf(Pin::new(&mut self.stream), cx, &mut self.input);
         }
-        // Uninitialised: zeroing it for every read of a few bytes showed
-        // in profiles; the stream only writes into it.
-        let mut stack = [std::mem::MaybeUninit::<u8>::uninit(); READ_CHUNK];
-        let mut buf = tokio::io::ReadBuf::uninit(&mut stack);
-        ready!(Pin::new(&mut self.stream).poll_read(cx, &mut buf))?;
-        sockweave_net::append_read(&self.conn, &mut self.input, buf.filled());
-        Poll::Ready(Ok(buf.filled().len()))
+        // Read into its spare capacity: uninitialised, since zeroing it
+        // for every read of a few bytes showed in profiles.
+        let mut buf = sockweave_net::take_receive_buffer();
+        buf.clear();
+        match tokio_util::io::poll_read_buf(Pin::new(&mut self.stream), cx, &mut buf) {
+            Poll::Ready(Ok(n)) => {
+                sockweave_net::keep_read(&self.conn, &mut self.input, buf, n);
+                Poll::Ready(Ok(n))
+            }
+            other => {
+                sockweave_net::give_back(buf);
+                other
+            }
+        }
     }
 
     /// Runs the core's timers; returns whether one fired.
@@ -645,7 +652,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         };
         let when = self.start + deadline.elapsed_since_epoch();
         match &mut self.timer {
-            Some(timer) if timer.deadline() == when => {}
+            // A later deadline keeps the armed timer: keepalive's moves
+            // with every message received, and moving a tokio timer takes
+            // the timer driver's lock. The timer then fires early, the
+            // core finds nothing due, and it is armed again for the
+            // deadline of that moment.
+            Some(timer) if timer.deadline() <= when && !timer.is_elapsed() => {}
             Some(timer) => timer.as_mut().reset(when),
             None => self.timer = Some(Box::pin(tokio::time::sleep_until(when))),
         }
@@ -653,7 +665,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         if timer.as_mut().poll(cx).is_ready() {
             let now = self.now();
             self.conn.handle_timeout(now);
-            self.timer = None;
             return true;
         }
         false
