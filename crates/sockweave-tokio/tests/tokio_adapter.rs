@@ -541,3 +541,53 @@ async fn eof_in_the_middle_of_a_frame_is_an_abnormal_close() {
     let close = ws.close_event().unwrap();
     assert_eq!((close.code, close.was_clean), (CloseCode::ABNORMAL, false));
 }
+
+/// The timer is not moved for every message (only when the deadline comes
+/// earlier): it fires early and is armed again, so a peer that keeps
+/// talking is never cut off, and a peer that goes quiet is, on time.
+#[tokio::test]
+async fn idle_timeout_counts_from_the_last_message_received() {
+    let (a, b) = tokio::io::duplex(4096);
+    let talker = tokio::spawn(async move {
+        let request = ClientRequest::new("ws://pipe/").unwrap();
+        let mut ws = client(a, &request, Config::default()).await.unwrap();
+        for i in 0..10u8 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            ws.send(Message::Binary(Bytes::from(vec![i])))
+                .await
+                .unwrap();
+        }
+        // Quiet from here on, but still reading (the close comes here).
+        while let Ok(Some(_)) = ws.recv().await {}
+    });
+    let mut config = Config::default();
+    config.keepalive = None;
+    config.idle_timeout = Some(Duration::from_millis(300));
+    let mut ws = sockweave_tokio::accept_with(b, ServerPolicy::default(), config)
+        .await
+        .unwrap();
+    let mut last = tokio::time::Instant::now();
+    let mut received = 0;
+    let end = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match ws.recv().await {
+                Ok(Some(_)) => {
+                    received += 1;
+                    last = tokio::time::Instant::now();
+                }
+                other => break other,
+            }
+        }
+    })
+    .await
+    .expect("the idle timer fires");
+    let quiet = last.elapsed();
+    assert_eq!(received, 10, "never cut off while the peer talks");
+    assert!(end.is_err(), "the idle timeout is reported: {end:?}");
+    assert!(
+        // Wide above: a loaded machine runs late, never early.
+        quiet >= Duration::from_millis(300) && quiet < Duration::from_millis(1500),
+        "ended {quiet:?} after the last message"
+    );
+    talker.await.unwrap();
+}
