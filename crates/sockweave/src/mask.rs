@@ -43,8 +43,15 @@ fn apply_from(buf: &mut [u8], key: [u8; 4], phase: usize) {
             );
         }
     }
-    // BLOCK and 8 are multiples of 4, so each tail starts at phase 0 again.
-    let mut words = blocks.into_remainder().chunks_exact_mut(8);
+    // BLOCK, 16 and 8 are multiples of 4, so each tail starts at phase 0
+    // again. Pairs of words before single ones: one vector XOR each.
+    let mut pairs = blocks.into_remainder().chunks_exact_mut(16);
+    for chunk in &mut pairs {
+        let value = u128::from_le_bytes(chunk.try_into().expect("16 bytes"))
+            ^ (u128::from(word) | (u128::from(word) << 64));
+        chunk.copy_from_slice(&value.to_le_bytes());
+    }
+    let mut words = pairs.into_remainder().chunks_exact_mut(8);
     for chunk in &mut words {
         let value = u64::from_le_bytes(chunk.try_into().expect("8 bytes")) ^ word;
         chunk.copy_from_slice(&value.to_le_bytes());
