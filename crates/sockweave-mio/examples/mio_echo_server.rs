@@ -188,10 +188,14 @@ fn serve<S: Transport + Source>(
                 continue;
             };
             let Peer { ws, held, .. } = peer;
-            if let Err(e) = ws.on_ready(readable, writable) {
-                eprintln!("connection {slot}: {e}");
-            }
-            if let Err(e) = ws.on_timeout() {
+            // A socket event, or a timer entry (neither flag): the timers
+            // are looked at only when one is due, not on every message.
+            let result = if readable || writable {
+                ws.on_ready(readable, writable)
+            } else {
+                ws.on_timeout()
+            };
+            if let Err(e) = result {
                 eprintln!("connection {slot}: {e}");
             }
             echo(ws, held);

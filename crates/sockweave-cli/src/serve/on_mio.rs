@@ -169,10 +169,14 @@ fn serve_with<S: Transport + Source>(
             let Some(peer) = peers.get_mut(slot).and_then(Option::as_mut) else {
                 continue;
             };
-            if let Err(e) = peer.ws.on_ready(readable, writable) {
-                log(format_args!("{} failed: {e}", peer.addr));
-            }
-            if let Err(e) = peer.ws.on_timeout() {
+            // A socket event, or a timer entry (neither flag): the timers
+            // are looked at only when one is due, not on every message.
+            let result = if readable || writable {
+                peer.ws.on_ready(readable, writable)
+            } else {
+                peer.ws.on_timeout()
+            };
+            if let Err(e) = result {
                 log(format_args!("{} failed: {e}", peer.addr));
             }
             peer.serve(&settings.policy);
