@@ -594,14 +594,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
                     Poll::Pending => {}
                 }
             }
-            if self.poll_timer(cx) {
-                continue;
-            }
-            let read = ready!(self.poll_read(cx));
+            // The timer is polled (its waker registered) only when there
+            // is nothing to read: polling it before every read was a
+            // tenth of the adapter's instructions per echo.
+            let read = match self.poll_read(cx) {
+                Poll::Ready(read) => read,
+                Poll::Pending if self.poll_timer(cx) => continue,
+                Poll::Pending => return Poll::Pending,
+            };
             let now = self.now();
             match read {
                 Ok(0) => self.conn.receive_eof(now),
-                Ok(_) => self.conn.receive(&mut self.input, now),
+                Ok(_) => {
+                    self.conn.receive(&mut self.input, now);
+                    // A peer whose bytes never stop coming never lets the
+                    // read above go pending: deadlines that passed (a
+                    // close not answered, a message trickled in) are
+                    // acted on here, by the clock just read.
+                    if self.conn.poll_timeout().is_some_and(|at| at <= now) {
+                        self.conn.handle_timeout(now);
+                    }
+                }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) if is_disconnect(&e) => self.conn.receive_eof(now),
                 Err(e) => {

@@ -591,3 +591,87 @@ async fn idle_timeout_counts_from_the_last_message_received() {
     );
     talker.await.unwrap();
 }
+
+/// A stream whose reads are always ready: a text message begun and then
+/// only empty continuation frames, for `for_how_long`, then the end.
+struct Endless {
+    started: std::time::Instant,
+    for_how_long: Duration,
+    first: bool,
+}
+
+impl tokio::io::AsyncRead for Endless {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        if self.started.elapsed() < self.for_how_long {
+            // Masked, no payload: a text frame without FIN, then continuations.
+            while buf.remaining() >= 6 && buf.filled().len() < 600 {
+                let opcode = if self.first { 0x01 } else { 0x00 };
+                self.first = false;
+                buf.put_slice(&[opcode, 0x80, 1, 2, 3, 4]);
+            }
+        }
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+impl tokio::io::AsyncWrite for Endless {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+/// Timers are polled when there is nothing to read; a peer whose bytes
+/// never stop still meets its deadlines: a message that never ends is
+/// cut off by the message timeout, not left running until the peer stops.
+#[tokio::test]
+async fn deadlines_hold_against_a_stream_that_is_always_ready() {
+    let mut config = Config::default();
+    config.message_timeout = Some(Duration::from_millis(100));
+    let conn = sockweave_tokio::sockweave::Connection::established_server(
+        config,
+        sockweave_tokio::sockweave::Instant::ZERO,
+    )
+    .unwrap();
+    let stream = Endless {
+        started: std::time::Instant::now(),
+        for_how_long: Duration::from_secs(10),
+        first: true,
+    };
+    let mut ws = sockweave_tokio::WebSocket::from_parts(stream, conn, Default::default());
+    let start = std::time::Instant::now();
+    let end = ws.recv().await;
+    let took = start.elapsed();
+    assert!(
+        took < Duration::from_secs(5),
+        "ended after {took:?}, by the stream, not the timer: {end:?}"
+    );
+    assert!(
+        matches!(
+            end,
+            Err(sockweave_tokio::Error::Failed(
+                sockweave_tokio::sockweave::Error::Timeout(_)
+            ))
+        ),
+        "the message timeout is reported: {end:?}"
+    );
+}
