@@ -647,11 +647,7 @@ impl tokio::io::AsyncWrite for Endless {
 async fn deadlines_hold_against_a_stream_that_is_always_ready() {
     let mut config = Config::default();
     config.message_timeout = Some(Duration::from_millis(100));
-    let conn = sockweave_tokio::sockweave::Connection::established_server(
-        config,
-        sockweave_tokio::sockweave::Instant::ZERO,
-    )
-    .unwrap();
+    let conn = sockweave::Connection::established_server(config, sockweave::Instant::ZERO).unwrap();
     let stream = Endless {
         started: std::time::Instant::now(),
         for_how_long: Duration::from_secs(10),
@@ -668,9 +664,7 @@ async fn deadlines_hold_against_a_stream_that_is_always_ready() {
     assert!(
         matches!(
             end,
-            Err(sockweave_tokio::Error::Failed(
-                sockweave_tokio::sockweave::Error::Timeout(_)
-            ))
+            Err(sockweave_tokio::Error::Failed(sockweave::Error::Timeout(_)))
         ),
         "the message timeout is reported: {end:?}"
     );
