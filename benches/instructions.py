@@ -21,15 +21,13 @@ import glob
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from matrix import SERVERS  # noqa: E402
-from echo_load import BIN  # noqa: E402
+from echo_load import BIN, wait_port  # noqa: E402
 
 # tokio-tungstenite is left out: under valgrind it echoes too few messages
 # (its 128 KiB buffers per connection) for its set-up to wash out.
@@ -42,17 +40,6 @@ def ensure_valgrind():
         return
     subprocess.run(["apt-get", "update", "-q"], check=True)
     subprocess.run(["apt-get", "install", "-y", "-q", "valgrind"], check=True)
-
-
-def wait_port(port, deadline=60.0):
-    end = time.time() + deadline
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"nothing listening on {port}")
 
 
 def measure(name, cell, seconds, port):
